@@ -1,0 +1,48 @@
+"""Names shared between the engine, the rendered Asterisk dialplan and Redis. One place for each.
+
+Channel variables are the contract between `ivr` (which sets them over AGI) and the dialplan that
+`hotline.render` writes (which acts on them once the AGI script returns).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- Network defaults (loopback only) --------------------------------------------------------------
+DEFAULT_HOST: Final = "127.0.0.1"
+DEFAULT_SIP_PORT: Final = 5060
+DEFAULT_AMI_PORT: Final = 5038
+DEFAULT_AGI_PORT: Final = 4573
+DEFAULT_REDIS_PORT: Final = 6379
+DEFAULT_HOTLINE_NUMBER: Final = "565602"
+
+# --- FastAGI -----------------------------------------------------------------------------------------
+AGI_SCRIPT: Final = "hotline"  # agi://host:port/hotline
+
+# --- Channel variables set by the engine, read by the dialplan --------------------------------------
+VAR_ACTION: Final = "HOTLINE_ACTION"  # what the dialplan does next: one of ACTION_*
+VAR_QUEUE: Final = "HOTLINE_QUEUE"  # Asterisk queue name when ACTION_QUEUE
+VAR_GROUP: Final = "HOTLINE_GROUP"  # skill group id when ACTION_QUEUE
+VAR_LANG: Final = "HOTLINE_LANG"  # language the caller chose (also sets CHANNEL(language))
+VAR_PATH: Final = "HOTLINE_PATH"  # the menu path, e.g. "main>heating>1", for the operator and the CDR
+VAR_CALL_ID: Final = "HOTLINE_CALL_ID"  # the engine's call id (== the channel's uniqueid)
+VAR_ERROR: Final = "HOTLINE_ERROR"  # set when the engine failed: the dialplan goes to the fallback
+
+ACTION_QUEUE: Final = "queue"
+ACTION_HANGUP: Final = "hangup"
+
+# --- Asterisk dialplan contexts (rendered into extensions.conf) --------------------------------------
+CTX_INBOUND: Final = "hotline-inbound"  # calls from the carrier trunk land here
+CTX_AFTER_IVR: Final = "hotline-after-ivr"  # acts on VAR_ACTION
+CTX_FALLBACK: Final = "hotline-fallback"  # engine down or failed: announcement + general queue
+CTX_OPERATORS: Final = "hotline-operators"  # operators' phones dial from here
+
+# --- Redis keys (all under one prefix) ---------------------------------------------------------------
+REDIS_PREFIX: Final = "hotline:"
+KEY_QUEUE: Final = REDIS_PREFIX + "queue:{queue}"  # hash: live summary of one queue
+KEY_QUEUE_MEMBERS: Final = REDIS_PREFIX + "queue:{queue}:members"  # hash: interface -> json member state
+KEY_QUEUE_CALLERS: Final = REDIS_PREFIX + "queue:{queue}:callers"  # hash: uniqueid -> json waiting caller
+KEY_QUEUES: Final = REDIS_PREFIX + "queues"  # set of known queue names
+KEY_CALLS: Final = REDIS_PREFIX + "calls"  # hash: uniqueid -> json live call
+KEY_STATE_META: Final = REDIS_PREFIX + "state:meta"  # hash: last resync time, asterisk start time
+KEY_CALL_LOG: Final = REDIS_PREFIX + "calllog"  # stream: one entry per finished IVR call

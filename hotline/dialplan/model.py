@@ -1,0 +1,147 @@
+"""The admins' dialplan as typed, immutable objects. Parsing lives in `hotline.dialplan.parse`.
+
+Everything here is already validated: references resolve, times are times, keys are DTMF keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+DTMF_KEYS = "0123456789*#"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a value came from, for messages to admins (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    start: dt.time
+    end: dt.time  # exclusive; end > start (no ranges across midnight in one day's entry)
+
+    def contains(self, t: dt.time) -> bool:
+        return self.start <= t < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklyHours:
+    """Opening hours per weekday; a day with no ranges is closed."""
+
+    days: dict[str, tuple[TimeRange, ...]]  # keys: WEEKDAYS, every one present
+
+    def is_open(self, local: dt.datetime) -> bool:
+        day = WEEKDAYS[local.weekday()]
+        t = local.time()
+        return any(r.contains(t) for r in self.days.get(day, ()))
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """A voice prompt: its text per language (used to synthesize it when no recording exists)."""
+
+    id: str
+    texts: dict[str, str]  # language -> text
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkillGroup:
+    """A skill group of operators; one Asterisk queue each."""
+
+    id: str  # also the Asterisk queue name (lowercase letters, digits, '_' and '-')
+    title: str  # for people: logs, the demo, the supervisor
+    strategy: str = "rrmemory"  # an Asterisk queue strategy
+    ring_timeout: int = 15  # seconds one operator's phone rings before the next is tried
+    wrapup: int = 5  # seconds after a call before the operator is rung again
+    max_wait: int = 0  # seconds a caller may wait in the queue before leaving it (0 = no limit)
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    id: str  # PJSIP endpoint name, e.g. "op101"
+    name: str
+    extension: str  # digits
+    skills: dict[str, int]  # skill group id -> level 1 (best) .. 5
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """What happens after a key: go to a menu, queue for a group, or play a prompt and hang up.
+
+    Exactly one of `menu`, `queue`, `hangup` is set (`kind` says which). `prompt` is played first
+    when given (for `hangup` the prompt *is* the farewell and is always set).
+    """
+
+    kind: Literal["menu", "queue", "hangup"]
+    target: str  # menu id, skill group id, or the farewell prompt id
+    prompt: str | None = None
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Menu:
+    id: str
+    prompt: str
+    options: dict[str, Action]  # DTMF key -> action
+    timeout: int  # seconds to wait for a key after the prompt
+    retries: int  # wrong or missing keys allowed before on_failure
+    repeat_key: str | None  # key that replays the menu (does not count as a retry)
+    invalid_prompt: str
+    timeout_prompt: str
+    on_failure: Action
+    span: Span | None = None
+
+    @property
+    def keys(self) -> str:
+        """Every key that means something in this menu (for STREAM FILE's escape digits)."""
+        keys = "".join(k for k in DTMF_KEYS if k in self.options)
+        if self.repeat_key and self.repeat_key not in keys:
+            keys += self.repeat_key
+        return keys
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """How a call starts: greeting, then the first menu; the closed prompt outside business hours."""
+
+    greeting: str | None
+    menu: str
+    closed: Action  # what happens outside business hours (usually hangup with a prompt)
+    transfer_prompt: str | None = None  # played just before the caller is queued
+
+
+@dataclass(frozen=True, slots=True)
+class Hotline:
+    name: str
+    number: str
+    timezone: str  # IANA name, e.g. Europe/Moscow
+    language: str  # default language
+    languages: tuple[str, ...]
+    capacity: int  # lines
+    general_group: str  # where failures and the engine's fallback send callers
+    fallback_prompt: str  # played by Asterisk itself when the engine is down, before the general queue
+
+
+@dataclass(frozen=True, slots=True)
+class Dialplan:
+    hotline: Hotline
+    hours: WeeklyHours
+    prompts: dict[str, Prompt]
+    skill_groups: dict[str, SkillGroup]
+    operators: dict[str, Operator]
+    menus: dict[str, Menu]
+    entry: Entry
+    source_files: tuple[str, ...] = field(default=())
+
+    def operators_of(self, group: str) -> list[Operator]:
+        return [op for op in self.operators.values() if group in op.skills]
