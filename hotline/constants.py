@@ -37,6 +37,20 @@ CTX_AFTER_IVR: Final = "hotline-after-ivr"  # acts on VAR_ACTION
 CTX_FALLBACK: Final = "hotline-fallback"  # engine down or failed: announcement + general queue
 CTX_OPERATORS: Final = "hotline-operators"  # operators' phones dial from here
 
+# --- Asterisk queues: one per skill group, prefixed (queues.conf reserves `[general]` for its settings)
+QUEUE_PREFIX: Final = "hotline-"
+
+
+def queue_name(group_id: str) -> str:
+    """The Asterisk queue of a skill group."""
+    return QUEUE_PREFIX + group_id
+
+
+def group_of_queue(queue: str) -> str | None:
+    """The skill group of an Asterisk queue, or None for a queue that is not the hotline's."""
+    return queue[len(QUEUE_PREFIX) :] if queue.startswith(QUEUE_PREFIX) else None
+
+
 # --- Redis keys (all under one prefix) ---------------------------------------------------------------
 REDIS_PREFIX: Final = "hotline:"
 KEY_QUEUE: Final = REDIS_PREFIX + "queue:{queue}"  # hash: live summary of one queue
@@ -45,4 +59,6 @@ KEY_QUEUE_CALLERS: Final = REDIS_PREFIX + "queue:{queue}:callers"  # hash: uniqu
 KEY_QUEUES: Final = REDIS_PREFIX + "queues"  # set of known queue names
 KEY_CALLS: Final = REDIS_PREFIX + "calls"  # hash: uniqueid -> json live call
 KEY_STATE_META: Final = REDIS_PREFIX + "state:meta"  # hash: last resync time, asterisk start time
-KEY_CALL_LOG: Final = REDIS_PREFIX + "calllog"  # stream: one entry per finished IVR call
+KEY_CALL: Final = REDIS_PREFIX + "call:{call_id}"  # hash: the journal of one citizen's call
+KEY_CALL_LOG: Final = REDIS_PREFIX + "calllog"  # stream: one entry per call that left the IVR
+CALL_JOURNAL_TTL: Final = 7 * 24 * 3600  # seconds a call's journal is kept

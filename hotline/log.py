@@ -35,8 +35,11 @@ def configure_logging(*, json: bool = False, level: str = "info", stream: TextIO
 
 
 def get_logger(name: str) -> Any:
-    """A logger for one module; `name` ends up as the `logger` field."""
-    return structlog.get_logger(logger=name)
+    """A logger for one module; `name` ends up as the `logger_name` field.
+
+    (Not `logger=`: structlog's `get_logger` takes that keyword for itself.)
+    """
+    return structlog.get_logger(logger_name=name)
 
 
 def bind_call(call_id: str, **extra: Any) -> None:

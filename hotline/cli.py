@@ -1,0 +1,185 @@
+"""The `hotline` command: check the admins' YAML, run the sandbox, the engine and the demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hotline.errors import ConfigError, HotlineError
+
+EPILOG = """\
+Settings come from HOTLINE_* environment variables (all optional; loopback defaults):
+  HOTLINE_DIALPLAN_PATH  the admins' YAML, a file or a directory   (default: dialplans/)
+  HOTLINE_STATE_DIR      generated secrets, rendered config, logs   (default: .state/)
+  HOTLINE_CACHE_DIR      the cached Asterisk root                   (default: /var/cache/hotline)
+  HOTLINE_HOST           where every service listens                (default: 127.0.0.1)
+  HOTLINE_SIP_PORT, HOTLINE_AMI_PORT, HOTLINE_AGI_PORT, HOTLINE_REDIS_PORT   (5060, 5038, 4573, 6379)
+
+Start here:  sudo hotline demo
+"""
+
+
+def _progress(message: str) -> None:
+    print(message, flush=True)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from hotline.dialplan import load_dialplan
+    from hotline.prompts import missing_prompts
+    from hotline.settings import Settings
+
+    settings = Settings.from_env()
+    path = Path(args.dialplan) if args.dialplan else settings.dialplan_path
+    try:
+        dialplan = load_dialplan(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"\n{path}: {len(exc.problems)} problem(s); nothing was applied. Fix them and run "
+              "`hotline check` again.", file=sys.stderr)
+        return 1
+    problems = missing_prompts(dialplan, settings.sounds_dir)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"\n{path}: {len(problems)} prompt(s) missing: add a text in the YAML or a recording in "
+              f"{settings.sounds_dir}/recorded/<language>/", file=sys.stderr)
+        return 1
+    print(f"{path}: OK: {len(dialplan.menus)} menus, {len(dialplan.skill_groups)} skill groups, "
+          f"{len(dialplan.operators)} operators, {len(dialplan.prompts)} prompts")
+    return 0
+
+
+def cmd_prompts(args: argparse.Namespace) -> int:
+    from hotline.dialplan import load_dialplan
+    from hotline.prompts import GENERATED_DIR, build_prompts
+    from hotline.settings import Settings
+
+    settings = Settings.from_env()
+    dialplan = load_dialplan(settings.dialplan_path)
+    report = build_prompts(dialplan, settings.sounds_dir, settings.sounds_dir / GENERATED_DIR,
+                           progress=lambda done, total, item: _progress(f"[{done}/{total}] {item}"))
+    print(report.summary())
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from hotline.sandbox.manage import Sandbox
+    from hotline.settings import Settings
+
+    sandbox = Sandbox(Settings.from_env())
+    if args.action == "up":
+        sandbox.up(_progress)
+        print("The sandbox is up. Run the engine with `hotline serve`, or everything with `hotline demo`.")
+    elif args.action == "down":
+        sandbox.down(_progress)
+    else:
+        for line in sandbox.status().lines():
+            print(line)
+    return 0
+
+
+def cmd_credentials(args: argparse.Namespace) -> int:
+    from hotline.dialplan import load_dialplan
+    from hotline.secrets import load_or_create
+    from hotline.settings import Settings
+
+    settings = Settings.from_env()
+    dialplan = load_dialplan(settings.dialplan_path)
+    secrets = load_or_create(settings.state_dir, dialplan.operators)
+    print(f"SIP server: {settings.host}:{settings.sip_port} (UDP). Each operator's phone registers with:")
+    for op in dialplan.operators.values():
+        if args.operator and op.id != args.operator:
+            continue
+        print(f"  {op.id:<8} extension {op.extension:<6} password {secrets.operators[op.id]}   {op.name}")
+    print(f"Dial {dialplan.hotline.number} from a registered phone to call the hotline yourself.")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from hotline.engine import serve_forever
+    from hotline.log import configure_logging
+    from hotline.settings import Settings
+
+    configure_logging(json=args.json_logs, level=args.log_level)
+    return asyncio.run(serve_forever(Settings.from_env()))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hotline.demo import run_demo
+    from hotline.settings import Settings
+
+    return asyncio.run(run_demo(Settings.from_env(), real_clock=args.real_clock, verbose=args.verbose))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hotline", description="A citizens' hotline on Asterisk: voice menus from YAML, skill-group "
+        "queues of operators on SIP phones.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("check", help="validate the dialplan YAML and its prompts; exit 1 on any problem",
+                       description="Read the admins' YAML strictly and report every problem with file, line "
+                       "and column. Nothing is applied. Exit status 0 when all is well, 1 otherwise.")
+    p.add_argument("--dialplan", metavar="PATH", help="a YAML file or directory (default: HOTLINE_DIALPLAN_PATH)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("prompts", help="build every prompt (recordings converted, the rest synthesized)",
+                       description="Convert admins' recordings and synthesize missing prompts with espeak-ng "
+                       "into 8 kHz mono WAV files that Asterisk plays natively.")
+    p.set_defaults(func=cmd_prompts)
+
+    p = sub.add_parser("sandbox", help="run Asterisk 22 and Redis locally on loopback (up, down, status)",
+                       description="up: build or reuse the Asterisk root (debootstrap), render the configuration "
+                       "from the YAML, build prompts, start Asterisk and Redis. Idempotent; needs root. "
+                       "down: stop them. status: what runs.")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.set_defaults(func=cmd_sandbox)
+
+    p = sub.add_parser("serve", help="run the engine: FastAGI voice menus and the AMI live state",
+                       description="Run the engine in the foreground until SIGTERM or Ctrl-C: the first stops "
+                       "taking new calls and lets live ones finish, a second one stops at once.")
+    p.add_argument("--json-logs", action="store_true", help="log JSON lines instead of readable text")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("demo", help="bring everything up and place simulated citizens' calls",
+                       description="Start the sandbox and the engine, register simulated operators (SIPp), "
+                       "place citizens' calls down different menu paths and print what happened to each.")
+    p.add_argument("--real-clock", action="store_true",
+                   help="use the real time of day (default: a Tuesday at 10:00, when the line is open)")
+    p.add_argument("--verbose", action="store_true", help="also print the engine's log lines")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("credentials", help="show the SIP passwords of the operators' phones",
+                       description="Print each operator's SIP user name and generated password, for setting up "
+                       "a phone. Treat the output as a secret.")
+    p.add_argument("operator", nargs="?", help="only this operator id")
+    p.set_defaults(func=cmd_credentials)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from hotline.log import configure_logging
+
+    args = build_parser().parse_args(argv)
+    # Commands print their own progress; the engine's log lines are for `serve` (and `demo --verbose`).
+    configure_logging(level="warning")
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except HotlineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

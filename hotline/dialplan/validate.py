@@ -1,0 +1,111 @@
+"""Checks that need several sections: names resolve, prompts speak the default language, every group that
+callers are sent to has an operator, and every menu can be reached from the first one."""
+
+from __future__ import annotations
+
+from hotline.dialplan.draft import Draft, RefKind
+from hotline.dialplan.fields import did_you_mean
+from hotline.dialplan.model import Span
+from hotline.errors import Problem
+
+_WORDS: dict[RefKind, tuple[str, str, str]] = {  # kind -> (singular, plural, section)
+    "menu": ("menu", "menus", "menus"),
+    "prompt": ("prompt", "prompts", "prompts"),
+    "group": ("skill group", "skill groups", "skill_groups"),
+}
+
+
+def validate(d: Draft) -> list[Problem]:
+    """Every cross-section problem of the draft, each located."""
+    return [*_references(d), *_prompt_languages(d), *_unstaffed_groups(d), *_unreachable_menus(d)]
+
+
+def _problem(span: Span, message: str, hint: str) -> Problem:
+    return Problem(span.file, span.line, span.column, message, hint)
+
+
+def _references(d: Draft) -> list[Problem]:
+    problems = []
+    for ref in d.refs:
+        declared = d.declared[ref.kind]
+        if ref.name not in declared:
+            word, plural, section = _WORDS[ref.kind]
+            hint = did_you_mean(ref.name, declared, what=plural)
+            if not hint.startswith("did you mean"):
+                hint = f"define '{ref.name}' under {section}, or use a defined name; {hint}"
+            problems.append(_problem(ref.span, f"{ref.path}: unknown {word} '{ref.name}'", hint))
+    return problems
+
+
+def _prompt_languages(d: Draft) -> list[Problem]:
+    if d.hotline is None:
+        return []
+    default, languages = d.hotline.language, d.hotline.languages
+    problems = []
+    for prompt in d.prompts.values():
+        span = prompt.span or Span("", 0, 0)
+        if default not in prompt.texts:
+            problems.append(
+                _problem(
+                    span,
+                    f"prompts.{prompt.id}: no text in the default language '{default}'",
+                    f"add a line '{default}: ...' to this prompt: {default} is hotline.language",
+                )
+            )
+        for lang in prompt.texts:
+            if lang not in languages:
+                problems.append(
+                    _problem(
+                        span,
+                        f"prompts.{prompt.id}: text in '{lang}', which is not in hotline.languages",
+                        f"add {lang} to hotline.languages, or remove this text",
+                    )
+                )
+    return problems
+
+
+def _unstaffed_groups(d: Draft) -> list[Problem]:
+    """A group that callers are sent to (by a menu, entry.closed or general_group) needs an operator."""
+    if d.staffed is None:
+        return []
+    sent: dict[str, list[str]] = {}
+    for ref in d.queued:
+        if ref.name in d.declared["group"] and ref.name not in d.staffed:
+            sent.setdefault(ref.name, []).append(ref.path)
+    problems = []
+    for group, paths in sent.items():
+        more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
+        problems.append(
+            _problem(
+                d.declared["group"][group],
+                f"skill_groups.{group}: no operator has this skill, but callers are sent here "
+                f"({paths[0]}{more})",
+                f"add {group} to an operator's skills, or send these callers to another group",
+            )
+        )
+    return problems
+
+
+def _unreachable_menus(d: Draft) -> list[Problem]:
+    menus = d.declared["menu"]
+    first = d.first_menu
+    if first is None or first not in menus or any(m not in d.links for m in menus):
+        return []  # the menus cannot all be read: their links are unknown (already reported)
+    if any(ref.kind == "menu" and ref.name not in menus for ref in d.refs):
+        return []  # a misspelt link (already reported) would make its menu look unreachable
+    seen = {first}
+    todo = [first]
+    while todo:
+        for target in d.links.get(todo.pop(), ()):
+            if target in menus and target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return [
+        _problem(
+            span,
+            f"menus.{menu}: no caller can reach this menu from the first menu '{first}'",
+            f'lead to it from another menu, such as "9": {{menu: {menu}}}, or remove it',
+        )
+        for menu, span in menus.items()
+        if menu not in seen
+    ]

@@ -1,0 +1,113 @@
+"""The engine process: FastAGI voice menus, the AMI live state and the call journal, wired in one place.
+
+Startup: load the dialplan (refused with file and line if broken), connect Redis, start the AMI client
+(it keeps reconnecting in the background, so the IVR answers even while AMI is down), then accept
+FastAGI calls. Shutdown in phases: stop taking calls, let live ones finish (grace), then force.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from types import TracebackType
+from typing import Self
+
+import redis.asyncio as aioredis
+
+from hotline.dialplan import load_dialplan
+from hotline.dialplan.model import Dialplan
+from hotline.log import get_logger
+from hotline.secrets import Secrets, load_or_create
+from hotline.settings import Settings
+from ivr.app import Clock, IvrApp, utc_now
+from ivr.server import FastAgiServer
+from router.ami import AmiClient
+from router.journal import EVENTS as JOURNAL_EVENTS
+from router.journal import CallJournal
+from router.service import Router
+from router.state import LiveState
+
+log = get_logger("hotline.engine")
+
+
+class Engine:
+    """`async with Engine(settings) as engine:` runs everything until the block ends."""
+
+    def __init__(self, settings: Settings, *, dialplan: Dialplan | None = None, clock: Clock = utc_now,
+                 grace: float = 30.0) -> None:
+        self.settings = settings
+        self.dialplan = dialplan or load_dialplan(settings.dialplan_path)
+        self.secrets: Secrets = load_or_create(settings.state_dir, self.dialplan.operators)
+        self.clock = clock
+        self.grace = grace
+        self.redis: aioredis.Redis = aioredis.Redis(
+            host=settings.host, port=settings.redis_port, password=self.secrets.redis, decode_responses=True)
+        self.journal = CallJournal(self.redis)
+        self.ami = AmiClient(username=settings.ami_username, secret=self.secrets.ami,
+                             host=settings.host, port=settings.ami_port)
+        self.state = LiveState(self.redis)
+        self.router = Router(self.ami, self.state)
+        self.ami.on_event(JOURNAL_EVENTS, self.journal.on_event)
+        self.ivr = IvrApp(lambda: self.dialplan, settings.asterisk_sounds_dir,
+                          clock=lambda: self.clock(), on_summary=self.journal.record_ivr)
+        self.agi = FastAgiServer(self.ivr.handle, host=settings.host, port=settings.agi_port)
+
+    async def start(self) -> None:
+        await self.redis.ping()
+        await self.router.start()
+        await self.agi.start()
+        log.info("engine.started", agi=f"{self.settings.host}:{self.agi.port}",
+                 ami=f"{self.settings.host}:{self.settings.ami_port}", number=self.dialplan.hotline.number)
+
+    async def close(self, grace: float | None = None) -> None:
+        await self.agi.close(self.grace if grace is None else grace)
+        await self.router.close()
+        await self.redis.aclose()
+        log.info("engine.stopped")
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
+
+async def serve_forever(settings: Settings) -> int:
+    """Run until SIGTERM/SIGINT: the first lets live calls finish, a second one forces the stop."""
+    engine = Engine(settings)
+    await engine.start()
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    force = asyncio.Event()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            log.warning("engine.stop.forced")
+            force.set()
+        else:
+            log.info("engine.stopping", live_calls=engine.agi.active_calls,
+                     hint="live calls may finish; send the signal again to stop at once")
+            stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        await stop.wait()
+        closing = asyncio.create_task(engine.close())
+        forced = asyncio.create_task(force.wait())
+        done, _ = await asyncio.wait({closing, forced}, return_when=asyncio.FIRST_COMPLETED)
+        if forced in done and not closing.done():
+            closing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await closing
+            await engine.agi.close(0)
+            await engine.router.close()
+            await engine.redis.aclose()
+        forced.cancel()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    return 0

@@ -1,0 +1,93 @@
+"""extensions.conf: the entry context hands each call to the engine over FastAGI, then acts on what the
+engine decided. Whatever goes wrong (engine down, engine failed, an unknown decision) ends in the
+fallback context: an announcement and the general queue, never silence.
+
+The engine's decision comes back in channel variables (names in `hotline.constants`); the values it may
+set are ids checked by the YAML loader, and the dialplan still only jumps to extensions that exist.
+"""
+
+from __future__ import annotations
+
+from hotline import constants as c
+from hotline.dialplan.model import Dialplan
+from hotline.render.conf import value
+from hotline.settings import Settings
+
+CTX_QUEUES = "hotline-queues"
+
+
+def _ext(name: str, lines: list[str]) -> str:
+    """One extension: the first line with priority 1, the rest with `same => n`."""
+    head, *rest = lines
+    out = [f"exten => {name},1,{head}"]
+    out += [f" same => {line}" if line.startswith("n(") else f" same => n,{line}" for line in rest]
+    return "\n".join(out)
+
+
+def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
+    h = dialplan.hotline
+    agi_url = f"agi://{settings.host}:{settings.agi_port}/{c.AGI_SCRIPT}"
+    fallback_prompt = f"{settings.asterisk_sounds_dir}/{h.language}/{h.fallback_prompt}"
+    general = h.general_group
+    blocks = [
+        "; Rendered by `hotline` from the dialplan YAML. Do not edit: edit the YAML, then `hotline check`.",
+        "[general]\nstatic = yes\nwriteprotect = yes\nclearglobalvars = yes\n",
+        "[globals]\n",
+        f"; Calls from the carrier trunk. {value(h.name)}",
+        f"[{c.CTX_INBOUND}]",
+        _ext(h.number, [
+            "NoOp(hotline call from ${CALLERID(num)})",
+            f"Set(CHANNEL(language)={h.language})",
+            "Answer()",
+            f"AGI({agi_url})",
+            # SUCCESS: the engine decided; FAILURE/NOTFOUND: it is down or broke; HANGUP: caller gone
+            f'GotoIf($["${{AGISTATUS}}" = "SUCCESS"]?{c.CTX_AFTER_IVR},s,1)',
+            f"Goto({c.CTX_FALLBACK},s,1)",
+        ]),
+        "; any other number is not ours",
+        _ext("_[+0-9].", ["Hangup(1)"]),
+        "",
+        "; What the engine decided.",
+        f"[{c.CTX_AFTER_IVR}]",
+        _ext("s", [
+            f'GotoIf($["${{{c.VAR_ERROR}}}" != ""]?{c.CTX_FALLBACK},s,1)',
+            f'GotoIf($["${{{c.VAR_ACTION}}}" = "{c.ACTION_HANGUP}"]?bye)',
+            f'GotoIf($["${{{c.VAR_ACTION}}}" != "{c.ACTION_QUEUE}"]?{c.CTX_FALLBACK},s,1)',
+            f"GotoIf(${{DIALPLAN_EXISTS({CTX_QUEUES},${{{c.VAR_GROUP}}},1)}}?{CTX_QUEUES},${{{c.VAR_GROUP}}},1)",
+            f"Goto({c.CTX_FALLBACK},s,1)",
+            "n(bye),Hangup(16)",
+        ]),
+        "",
+        "; The engine is down or failed: tell the caller and put them through to the general queue.",
+        f"[{c.CTX_FALLBACK}]",
+        _ext("s", [
+            f"NoOp(hotline fallback: AGISTATUS=${{AGISTATUS}} error=${{{c.VAR_ERROR}}})",
+            f"Set({c.VAR_GROUP}={general})",
+            f"Playback({fallback_prompt})",
+            f"Goto({CTX_QUEUES},{general},1)",
+        ]),
+        "",
+        "; One extension per skill group. A caller who waited the group's max_wait goes to the general queue.",
+        f"[{CTX_QUEUES}]",
+    ]
+    for group in dialplan.skill_groups.values():
+        lines = [
+            f"Set({c.VAR_GROUP}={group.id})",
+            f"Set({c.VAR_QUEUE}={c.queue_name(group.id)})",
+            f"Queue({c.queue_name(group.id)},r,,,{group.max_wait or ''})",
+        ]
+        if group.id != general:
+            lines.append(f'GotoIf($["${{QUEUESTATUS}}" = "TIMEOUT"]?{general},1)')
+        lines.append("Hangup(16)")
+        blocks.append(_ext(group.id, lines))
+    blocks += [
+        "",
+        "; Operators' phones: each other by extension, the hotline number itself (to try it), and hints",
+        "; so that busy lamp fields show who is on a call.",
+        f"[{c.CTX_OPERATORS}]",
+        _ext(h.number, [f"Goto({c.CTX_INBOUND},{h.number},1)"]),
+    ]
+    for op in dialplan.operators.values():
+        blocks.append(f"exten => {op.extension},hint,PJSIP/{op.id}")
+        blocks.append(_ext(op.extension, [f"Dial(PJSIP/{op.id},30)", "Hangup()"]))
+    return "\n".join(blocks) + "\n"

@@ -1,0 +1,109 @@
+"""Redis for the sandbox: Debian's redis-server on loopback, append-only persistence on.
+
+`appendfsync everysec`: Redis fsyncs the append-only file once a second, so a crash of the machine
+(not of Redis: a killed or restarted Redis loses nothing written) can lose at most about one second of
+writes. The callback engine records a promise before it tells the citizen, so what such a crash could
+lose is a promise not yet made.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from hotline.errors import SandboxError
+from hotline.sandbox.preflight import require_tool
+
+
+class RedisSandbox:
+    def __init__(self, state_dir: Path, host: str, port: int, password: str) -> None:
+        self.dir = state_dir / "redis"
+        self.host = host
+        self.port = port
+        self.password = password
+
+    @property
+    def url(self) -> str:
+        return f"redis://:{self.password}@{self.host}:{self.port}/0"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.dir / "redis.pid"
+
+    def config(self) -> str:
+        return "\n".join([
+            f"bind {self.host}",
+            f"port {self.port}",
+            "protected-mode yes",
+            f"requirepass {self.password}",
+            f"dir {self.dir}",
+            "daemonize yes",
+            f"pidfile {self.pidfile}",
+            f"logfile {self.dir / 'redis.log'}",
+            'save ""',
+            "appendonly yes",
+            "appendfsync everysec",
+            'appendfilename "hotline.aof"',
+            "",
+        ])
+
+    def ping(self) -> bool:
+        """True if our Redis answers; SandboxError if something else holds the port."""
+        client = redis.Redis(host=self.host, port=self.port, password=self.password, socket_timeout=1.0)
+        try:
+            return bool(client.ping())
+        except redis.AuthenticationError as exc:
+            raise SandboxError(
+                f"another Redis listens on {self.host}:{self.port} (the Debian service?): stop it with "
+                "`service redis-server stop`, or give the sandbox another port with HOTLINE_REDIS_PORT"
+            ) from exc
+        except redis.ResponseError as exc:
+            if "AUTH" in str(exc):
+                raise SandboxError(
+                    f"another Redis without a password listens on {self.host}:{self.port}: stop it with "
+                    "`service redis-server stop`, or set HOTLINE_REDIS_PORT") from exc
+            raise
+        except (redis.ConnectionError, redis.TimeoutError):
+            return False
+        finally:
+            client.close()
+
+    def start(self, timeout: float = 20.0) -> None:
+        if self.ping():
+            return
+        server = require_tool("redis-server", "redis-server")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        conf = self.dir / "redis.conf"
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(self.config())
+        subprocess.run([server, str(conf)], check=True, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.ping():
+                return
+            time.sleep(0.1)
+        raise SandboxError(f"Redis did not start within {timeout:.0f} s: read {self.dir / 'redis.log'}")
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if Path(f"/proc/{pid}").exists() else None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGTERM: Redis flushes the append-only file and exits."""
+        pid = self.pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            time.sleep(0.1)

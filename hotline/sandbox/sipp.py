@@ -1,0 +1,282 @@
+"""SIPp playing citizens and operators against the sandbox (for the demo and the end-to-end tests).
+
+Citizens call from the carrier's address and press keys as RFC 4733 events (the pcaps shipped with
+Debian's sip-tester). Operators are phones that register with their generated password, then answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import socket
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from hotline.errors import SandboxError
+from hotline.sandbox.preflight import require_tool
+
+PCAP_DIR = Path("/usr/share/sip-tester")
+_PCAP_NAME = {"*": "star", "#": "pound"}
+
+
+def dtmf_pcap(key: str) -> Path:
+    name = _PCAP_NAME.get(key, key)
+    if not re.fullmatch(r"[0-9]|star|pound", name):
+        raise ValueError(f"not a DTMF key: {key!r}")
+    return PCAP_DIR / f"dtmf_2833_{name}.pcap"
+
+
+def scenario_path(name: str) -> Path:
+    return Path(str(resources.files("hotline.sandbox") / "sipp" / name))
+
+
+def free_udp_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def free_udp_port_pair(host: str = "127.0.0.1") -> int:
+    """An even port with the next one free too (RTP and RTCP), for SIPp's media port."""
+    for _ in range(200):
+        port = free_udp_port(host)
+        port -= port % 2
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a, \
+                    socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b:
+                a.bind((host, port))
+                b.bind((host, port + 1))
+        except OSError:
+            continue
+        return port
+    raise SandboxError("no free UDP port pair for SIPp media")
+
+
+@dataclass(frozen=True)
+class Key:
+    """Press `digit` after waiting `after` seconds (from the answer or the previous key)."""
+
+    digit: str
+    after: float = 2.0
+
+
+@dataclass(frozen=True)
+class CitizenCall:
+    """A citizen's call: who calls, which keys, and how it ends.
+
+    `hang_up_after`: None waits for Asterisk to end the call (an operator hangs up, or the engine says
+    goodbye) for at most `wait_for_end` seconds; a number hangs up that many seconds after the last key.
+    """
+
+    caller: str
+    keys: tuple[Key, ...] = ()
+    hang_up_after: float | None = None
+    wait_for_end: float = 90.0
+    number: str = "565602"
+
+    def scenario(self) -> str:
+        if not re.fullmatch(r"\+?[0-9]{1,20}", self.caller) or not re.fullmatch(r"[0-9]{1,20}", self.number):
+            raise ValueError("caller and number must be digits")
+        steps = []
+        for key in self.keys:
+            steps.append(f'  <pause milliseconds="{int(key.after * 1000)}"/>')
+            steps.append(f'  <nop><action><exec play_pcap_audio="{dtmf_pcap(key.digit)}"/></action></nop>')
+        if self.hang_up_after is None:
+            ending = _WAIT_FOR_BYE.replace("TIMEOUT", str(int(self.wait_for_end * 1000)))
+        else:
+            ending = f'  <pause milliseconds="{int(self.hang_up_after * 1000)}"/>\n' + _SEND_BYE
+        return _CITIZEN.replace("CALLER", self.caller).replace("STEPS", "\n".join(steps) + "\n" + ending)
+
+
+_CITIZEN = """<?xml version="1.0" encoding="UTF-8" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="citizen CALLER">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:CALLER@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: <sip:CALLER@[local_ip]:[local_port]>
+      Max-Forwards: 70
+      User-Agent: hotline-test-citizen
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=citizen 1 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+      a=sendrecv
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rrs="true"/>
+  <send>
+    <![CDATA[
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:CALLER@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+STEPS
+</scenario>
+"""
+
+_WAIT_FOR_BYE = """  <recv request="BYE" timeout="TIMEOUT"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>"""
+
+_SEND_BYE = """  <send retrans="500">
+    <![CDATA[
+      BYE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: <sip:CALLER@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      [last_To:]
+      [routes]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>"""
+
+
+@dataclass
+class SippResult:
+    returncode: int
+    screen: str
+    errors: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+async def run_sipp(args: list[str], workdir: Path, timeout: float) -> SippResult:
+    """Run SIPp in the foreground (-nostdin) and wait for it; its exit code says pass (0) or fail."""
+    sipp = require_tool("sipp", "sip-tester")
+    workdir.mkdir(parents=True, exist_ok=True)
+    err_file = workdir / "errors.log"
+    proc = await asyncio.create_subprocess_exec(
+        sipp, *args, "-nostdin", "-trace_err", "-error_file", str(err_file),
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        cwd=workdir)
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    except (TimeoutError, asyncio.CancelledError):
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+        raise
+    errors = err_file.read_text(errors="replace") if err_file.exists() else ""
+    return SippResult(proc.returncode if proc.returncode is not None else -1,
+                      out.decode(errors="replace")[-4000:], errors[-4000:])
+
+
+async def place_call(call: CitizenCall, *, asterisk: str, port: int, local_ip: str, workdir: Path) -> SippResult:
+    """One citizen's call through the carrier trunk; returns when the call is over."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    xml = workdir / "citizen.xml"
+    xml.write_text(call.scenario(), encoding="utf-8")
+    args = [f"{asterisk}:{port}", "-sf", str(xml), "-s", call.number, "-i", local_ip,
+            "-p", str(free_udp_port(local_ip)), "-mp", str(free_udp_port_pair(local_ip)),
+            "-m", "1", "-l", "1", "-timeout", f"{int(call.wait_for_end + 60)}s", "-timeout_error",
+            "-trace_msg", "-message_file", str(workdir / "messages.log")]
+    budget = call.wait_for_end + sum(k.after for k in call.keys) + (call.hang_up_after or 0) + 60
+    return await run_sipp(args, workdir, timeout=budget)
+
+
+@dataclass
+class OperatorPhone:
+    """An operator's SIP phone: registers with its credentials, then answers every call it gets."""
+
+    operator_id: str
+    password: str
+    asterisk: str
+    asterisk_port: int
+    workdir: Path
+    local_ip: str = "127.0.0.1"
+    port: int = field(default=0)
+    _proc: asyncio.subprocess.Process | None = field(default=None, repr=False)
+
+    @property
+    def message_file(self) -> Path:
+        return self.workdir / "messages.log"
+
+    async def register(self) -> None:
+        if not self.port:
+            self.port = free_udp_port(self.local_ip)
+        result = await run_sipp(
+            [f"{self.asterisk}:{self.asterisk_port}", "-sf", str(scenario_path("operator_register.xml")),
+             "-s", self.operator_id, "-au", self.operator_id, "-ap", self.password,
+             "-i", self.local_ip, "-p", str(self.port), "-m", "1", "-timeout", "15s", "-timeout_error"],
+            self.workdir / "register", timeout=30)
+        if not result.ok:
+            raise SandboxError(f"operator {self.operator_id} could not register: {result.errors or result.screen}")
+
+    async def start(self) -> None:
+        """Register, then answer calls until stopped."""
+        await self.register()
+        sipp = require_tool("sipp", "sip-tester")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._proc = await asyncio.create_subprocess_exec(
+            sipp, "-sf", str(scenario_path("operator_answer.xml")), "-s", self.operator_id,
+            "-i", self.local_ip, "-p", str(self.port), "-mp", str(free_udp_port_pair(self.local_ip)),
+            "-nostdin", "-trace_msg", "-message_file", str(self.message_file),
+            "-trace_err", "-error_file", str(self.workdir / "errors.log"),
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL, cwd=self.workdir)
+
+    async def stop(self) -> None:
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.terminate()
+            try:
+                await asyncio.wait_for(self._proc.wait(), 5)
+            except TimeoutError:
+                self._proc.kill()
+                await self._proc.wait()
+        self._proc = None
+
+    def invites_from(self, caller: str) -> int:
+        """How many INVITEs from this citizen's number this phone received."""
+        if not self.message_file.exists():
+            return 0
+        text = self.message_file.read_text(errors="replace")
+        count = 0
+        for message in re.split(r"\n-{10,}.*\n", text):
+            if re.search(r"^INVITE sip:", message, re.MULTILINE) and re.search(
+                    rf"^From:.*\b{re.escape(caller)}\b", message, re.MULTILINE):
+                count += 1
+        return count

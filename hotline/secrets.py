@@ -1,0 +1,68 @@
+"""Secrets the installation generates for itself: AMI and Redis passwords, one SIP password per operator.
+
+They are made with `secrets` (CSPRNG), stored in the state directory with mode 0600 and never committed.
+Existing secrets are kept, so operators' phones stay registered across restarts; an operator added to the
+YAML gets a new password the next time the configuration is rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotline.errors import HotlineError
+
+_FILE = "secrets.json"
+
+
+def new_secret() -> str:
+    """A strong random password: 32 characters of URL-safe base64 (192 bits)."""
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    ami: str
+    redis: str
+    operators: dict[str, str]  # operator id -> SIP password
+
+
+def load_or_create(state_dir: Path, operator_ids: Iterable[str]) -> Secrets:
+    """Read the secrets, adding any that are missing (a new operator), and write them back if changed."""
+    path = state_dir / _FILE
+    data: dict[str, object] = {}
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise HotlineError(
+                f"cannot read {path}: {exc}; move it away to generate new secrets "
+                "(operators' phones must then be given their new passwords)"
+            ) from exc
+    ami = data.get("ami")
+    redis_pw = data.get("redis")
+    ops_raw = data.get("operators")
+    ops: dict[str, str] = dict(ops_raw) if isinstance(ops_raw, dict) else {}
+    changed = False
+    if not isinstance(ami, str) or len(ami) < 24:
+        ami = new_secret()
+        changed = True
+    if not isinstance(redis_pw, str) or len(redis_pw) < 24:
+        redis_pw = new_secret()
+        changed = True
+    for op in operator_ids:
+        if not isinstance(ops.get(op), str) or len(ops[op]) < 24:
+            ops[op] = new_secret()
+            changed = True
+    if changed:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"ami": ami, "redis": redis_pw, "operators": ops}, fh, indent=2, sort_keys=True)
+        os.replace(tmp, path)
+    return Secrets(ami=ami, redis=redis_pw, operators=ops)

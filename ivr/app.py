@@ -1,0 +1,95 @@
+"""One citizen's call in the IVR: walk the admins' menus, then tell the dialplan what to do next.
+
+This is the only place where the menu engine (pure logic), the AGI channel (the wire) and the prompts
+(files) meet. The decision goes back to Asterisk in channel variables; the dialplan acts on them after
+the AGI script returns, so the engine holds nothing while a caller waits in a queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from hotline import constants as c
+from hotline.dialplan.model import Dialplan
+from hotline.log import get_logger
+from hotline.prompts import prompt_path
+from ivr.channel import AgiChannel
+from ivr.menu import Outcome, run_menu
+
+log = get_logger("ivr.app")
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class CallSummary:
+    """What the IVR did with one call, for the call journal."""
+
+    call_id: str
+    caller: str  # for display only: caller ID is never trusted for anything else
+    outcome: Outcome
+    language: str
+    started: float
+    ivr_seconds: float
+
+
+class AgiCallerIO:
+    """The menu engine's view of the caller, spoken over AGI."""
+
+    def __init__(self, channel: AgiChannel, sounds_dir: str, language: str) -> None:
+        self.channel = channel
+        self.sounds_dir = sounds_dir
+        self.language = language
+
+    async def play(self, prompt_id: str, escape_digits: str) -> str | None:
+        return await self.channel.stream_file(prompt_path(self.sounds_dir, self.language, prompt_id), escape_digits)
+
+    async def wait_digit(self, timeout: float) -> str | None:
+        return await self.channel.wait_for_digit(timeout)
+
+
+class IvrApp:
+    """The FastAGI handler: one instance per engine, one `handle` call per citizen's call."""
+
+    def __init__(
+        self,
+        dialplan: Callable[[], Dialplan],
+        sounds_dir: str,
+        *,
+        clock: Clock = utc_now,
+        on_summary: Callable[[CallSummary], Awaitable[None]] | None = None,
+    ) -> None:
+        self._dialplan = dialplan
+        self.sounds_dir = sounds_dir
+        self.clock = clock
+        self._on_summary = on_summary
+
+    async def handle(self, channel: AgiChannel) -> None:
+        dialplan = self._dialplan()  # the version this call started with, to its end
+        started = time.time()
+        language = dialplan.hotline.language
+        await channel.set_variable(c.VAR_CALL_ID, channel.env.uniqueid)
+        await channel.set_variable(c.VAR_LANG, language)
+        io = AgiCallerIO(channel, self.sounds_dir, language)
+        outcome = await run_menu(dialplan, io, self.clock())
+        path = ">".join(f"{step.menu}:{step.key or '-'}" for step in outcome.path)
+        await channel.set_variable(c.VAR_PATH, path[:500])
+        if outcome.kind == "queue":
+            assert outcome.group is not None
+            await channel.set_variable(c.VAR_GROUP, outcome.group)
+            await channel.set_variable(c.VAR_QUEUE, c.queue_name(outcome.group))
+            await channel.set_variable(c.VAR_ACTION, c.ACTION_QUEUE)
+        else:
+            await channel.set_variable(c.VAR_ACTION, c.ACTION_HANGUP)
+        log.info("ivr.outcome", kind=outcome.kind, group=outcome.group, reason=outcome.reason, path=path)
+        if self._on_summary is not None:
+            await self._on_summary(CallSummary(
+                call_id=channel.env.uniqueid, caller=channel.env.callerid, outcome=outcome,
+                language=language, started=started, ivr_seconds=time.time() - started))

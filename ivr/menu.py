@@ -1,0 +1,161 @@
+"""The menu engine: walks one caller through the admins' menus and decides where the call goes.
+
+Pure logic. It talks to the caller only through `CallerIO` (play a prompt, wait for a key), so it knows
+nothing of AGI and is tested with a scripted fake.
+
+How a call goes (docs/dialplan.md tells admins the same):
+
+- `now` is converted to `hotline.timezone`. Outside `hours`, `entry.closed` is performed and the call
+  ends there (reason "closed").
+- `entry.greeting` is played, interruptible by the first menu's keys: a key pressed during the greeting
+  is the first menu's choice (type-ahead), and the menu prompt is then not played.
+- In a menu, its prompt is played, interruptible by the menu's keys; if no key was pressed during it,
+  the engine waits `timeout` seconds for one.
+  - an option key performs its action: `menu` goes there (prompt of the action first, if any,
+    interruptible by the next menu's keys) with a fresh count of attempts; `queue` and `hangup` end
+    the menu walk (reason "chosen");
+  - the repeat key replays the prompt; it is not an attempt;
+  - any other key is an attempt ("invalid"): `invalid_prompt` is played and the prompt again;
+  - no key is an attempt ("timeout"): `timeout_prompt` is played and the prompt again.
+  A key pressed during `invalid_prompt` or `timeout_prompt` is taken as the next choice. When the
+  attempts reach `retries`, that last `invalid_prompt`/`timeout_prompt` is played whole (no key can
+  interrupt it) and `on_failure` is performed (reason "retries_exhausted").
+- Loop guard: entering a menu, or replaying one with the repeat key, counts as a visit. Past
+  `max_visits` (30) the current menu's `on_failure` is performed (reason "loop_guard"); if that is
+  itself a menu, the caller is queued for `hotline.general_group` instead. A cycle in the YAML can
+  never hold a caller forever.
+- The engine plays every prompt itself, the last ones included: before queueing, the action's `prompt`
+  or else `entry.transfer_prompt`; before hanging up, the farewell (the `hangup` prompt). Those last
+  prompts cannot be interrupted. The `Outcome` only tells the caller of `run_menu` what to do next.
+
+A hangup by the caller surfaces as whatever `CallerIO` raises (`hotline.errors.CallHangup`): the engine
+does not catch it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from hotline.dialplan.model import Action, Dialplan, Menu
+
+MAX_MENU_VISITS = 30
+
+StepResult = Literal["chosen", "invalid", "timeout", "repeat"]
+Reason = Literal["chosen", "closed", "retries_exhausted", "loop_guard"]
+
+
+class CallerIO(Protocol):
+    """The caller as the engine sees them."""
+
+    async def play(self, prompt_id: str, escape_digits: str) -> str | None:
+        """Play a prompt; return the key that interrupted it (one of `escape_digits`), or None."""
+        ...
+
+    async def wait_digit(self, timeout: float) -> str | None:  # noqa: ASYNC109 - Asterisk waits, not asyncio
+        """Wait up to `timeout` seconds for a key; None when none came."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One decision in a menu: the key pressed (None: no key in time) and what it meant."""
+
+    menu: str
+    key: str | None
+    result: StepResult
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Where the call goes after the menus. Every prompt has already been played."""
+
+    kind: Literal["queue", "hangup"]
+    reason: Reason
+    path: tuple[Step, ...] = ()
+    group: str | None = None  # the skill group to queue for, when kind == "queue"
+    farewell: str | None = None  # the farewell prompt already played, when kind == "hangup"
+
+
+async def run_menu(
+    dialplan: Dialplan, io: CallerIO, now: dt.datetime, *, max_visits: int = MAX_MENU_VISITS
+) -> Outcome:
+    """Walk the caller through the menus; `now` (timezone-aware) decides business hours."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("run_menu needs a timezone-aware time")
+    return await _Call(dialplan, io, max_visits).run(now)
+
+
+class _Call:
+    def __init__(self, dialplan: Dialplan, io: CallerIO, max_visits: int) -> None:
+        self.dp = dialplan
+        self.io = io
+        self.max_visits = max_visits
+        self.visits = 0
+        self.path: list[Step] = []
+
+    async def run(self, now: dt.datetime) -> Outcome:
+        local = now.astimezone(ZoneInfo(self.dp.hotline.timezone))
+        if not self.dp.hours.is_open(local):
+            return await self.finish(self.dp.entry.closed, "closed")
+        menu = self.dp.menus[self.dp.entry.menu]
+        typed = await self.play(self.dp.entry.greeting, menu.keys) if self.dp.entry.greeting else None
+        while True:
+            action, reason = await self.in_menu(menu, typed)
+            if action.kind != "menu" or reason == "loop_guard":
+                return await self.finish(action, reason)
+            menu = self.dp.menus[action.target]
+            typed = await self.play(action.prompt, menu.keys) if action.prompt else None
+
+    async def in_menu(self, menu: Menu, typed: str | None) -> tuple[Action, Reason]:
+        """One visit of a menu, until an option, `on_failure` or the loop guard; `typed` is a key
+        already pressed (during the previous prompt)."""
+        if self.count_visit():
+            return menu.on_failure, "loop_guard"
+        attempts = 0
+        key = typed
+        while True:
+            if key is None:
+                key = await self.play(menu.prompt, menu.keys)
+            if key is None:
+                key = await self.io.wait_digit(float(menu.timeout)) or None
+            if key is not None and key == menu.repeat_key:
+                self.path.append(Step(menu.id, key, "repeat"))
+                if self.count_visit():
+                    return menu.on_failure, "loop_guard"
+                key = None
+                continue
+            if key is not None and key in menu.options:
+                self.path.append(Step(menu.id, key, "chosen"))
+                return menu.options[key], "chosen"
+            self.path.append(Step(menu.id, key, "timeout" if key is None else "invalid"))
+            attempts += 1
+            last = attempts >= menu.retries
+            feedback = menu.timeout_prompt if key is None else menu.invalid_prompt
+            key = await self.play(feedback, "" if last else menu.keys)
+            if last:
+                return menu.on_failure, "retries_exhausted"
+
+    def count_visit(self) -> bool:
+        """Count one more menu visit; True when that is one too many."""
+        self.visits += 1
+        return self.visits > self.max_visits
+
+    async def finish(self, action: Action, reason: Reason) -> Outcome:
+        """Play the last prompt and say where the call goes."""
+        if action.kind == "menu":  # only after the loop guard: a menu cannot be where a call ends
+            action = Action("queue", self.dp.hotline.general_group)
+        path = tuple(self.path)
+        if action.kind == "queue":
+            prompt = action.prompt or self.dp.entry.transfer_prompt
+            if prompt:
+                await self.play(prompt, "")
+            return Outcome("queue", reason, path, group=action.target)
+        await self.play(action.target, "")
+        return Outcome("hangup", reason, path, farewell=action.target)
+
+    async def play(self, prompt: str, escape_digits: str) -> str | None:
+        key = await self.io.play(prompt, escape_digits)
+        return key or None

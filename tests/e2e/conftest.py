@@ -1,0 +1,70 @@
+"""End-to-end fixtures: the real sandbox (Asterisk 22 in its Debian root, Redis), the engine in-process,
+and SIPp playing operators and citizens.
+
+The sandbox comes up once per session (`hotline sandbox up`, idempotent: it reuses a cached root and a
+running Asterisk). The engine and the operators' phones are per test, so each test starts clean.
+These tests need root (chroot); they fail rather than skip, so CI can never pass without running them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from harness import OPEN, Call, Hotline
+
+from hotline.engine import Engine
+from hotline.sandbox.manage import Sandbox
+from hotline.sandbox.sipp import CitizenCall, OperatorPhone, SippResult, place_call
+from hotline.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def hotline(tmp_path_factory: pytest.TempPathFactory) -> Hotline:
+    if os.geteuid() != 0:
+        pytest.fail("end-to-end tests need root (Asterisk runs in a chroot): run `sudo ./run.sh test`")
+    settings = Settings.from_env()
+    sandbox = Sandbox(settings)
+    dialplan, secrets = sandbox.up(lambda msg: print(msg, flush=True))
+    return Hotline(settings, sandbox, dialplan, secrets, tmp_path_factory.mktemp("e2e"))
+
+
+@pytest_asyncio.fixture
+async def engine(hotline: Hotline) -> AsyncIterator[Engine]:
+    """The engine in this test's event loop, with a clock at a time the line is open."""
+    eng = Engine(hotline.settings, dialplan=hotline.dialplan, clock=lambda: OPEN, grace=5)
+    async with eng:
+        await eng.ami.wait_connected(15)
+        yield eng
+
+
+@pytest_asyncio.fixture
+async def operators(hotline: Hotline, request: pytest.FixtureRequest) -> AsyncIterator[dict[str, OperatorPhone]]:
+    """Every operator of the dialplan on a registered SIPp phone that answers and talks for 3 s."""
+    workdir = hotline.workdir / request.node.name / "operators"
+    phones = {
+        op: OperatorPhone(op, hotline.secrets.operators[op], hotline.settings.host, hotline.settings.sip_port,
+                          workdir / op)
+        for op in hotline.dialplan.operators
+    }
+    await asyncio.gather(*(phone.start() for phone in phones.values()))
+    try:
+        yield phones
+    finally:
+        await asyncio.gather(*(phone.stop() for phone in phones.values()))
+
+
+@pytest.fixture
+def call(hotline: Hotline, request: pytest.FixtureRequest) -> Call:
+    """Place one citizen's call from the carrier's address and wait until it ends."""
+    count = iter(range(1000))
+
+    async def place(citizen: CitizenCall) -> SippResult:
+        workdir = hotline.workdir / request.node.name / f"citizen-{next(count)}"
+        return await place_call(citizen, asterisk=hotline.settings.host, port=hotline.settings.sip_port,
+                                local_ip=hotline.settings.carrier_address, workdir=workdir)
+
+    return place

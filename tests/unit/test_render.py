@@ -1,0 +1,134 @@
+"""The Asterisk configuration rendered from a dialplan, checked against the expected text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hotline.dialplan.model import Dialplan
+from hotline.errors import UnsafeValueError
+from hotline.render import render_all, write_config
+from hotline.render.conf import section
+from hotline.render.extensions import render_extensions
+from hotline.render.manager import render_manager
+from hotline.render.pjsip import render_pjsip
+from hotline.render.queues import render_queues
+from hotline.secrets import Secrets
+from hotline.settings import Settings
+
+SECRETS = Secrets(ami="a" * 32, redis="r" * 32, operators={"op1": "p" * 32, "op2": "q" * 32})
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings.from_env({"HOTLINE_STATE_DIR": str(tmp_path)})
+
+
+def test_queues_have_one_queue_per_group_with_levels_as_penalties(tiny: Dialplan) -> None:
+    """Each skill group is a prefixed queue; an operator's level 1 is penalty 0, level 2 penalty 1."""
+    assert render_queues(tiny) == """\
+; Rendered by `hotline` from the skill groups and operators of the dialplan YAML.
+
+[general]
+persistentmembers = yes
+autofill = yes
+shared_lastcall = yes
+
+; Общие вопросы
+[hotline-general]
+strategy = rrmemory
+timeout = 15
+retry = 2
+wrapuptime = 5
+ringinuse = no
+joinempty = yes
+leavewhenempty = no
+announce-frequency = 0
+setinterfacevar = yes
+setqueuevar = yes
+setqueueentryvar = yes
+member = PJSIP/op1,1,op1,PJSIP/op1
+member = PJSIP/op2,0,op2,PJSIP/op2
+
+; Отопление
+[hotline-heating]
+strategy = linear
+timeout = 20
+retry = 2
+wrapuptime = 10
+ringinuse = no
+joinempty = yes
+leavewhenempty = no
+announce-frequency = 0
+setinterfacevar = yes
+setqueuevar = yes
+setqueueentryvar = yes
+member = PJSIP/op1,0,op1,PJSIP/op1
+"""
+
+
+def test_manager_binds_loopback_denies_all_and_grants_least_classes(settings: Settings) -> None:
+    """AMI listens on loopback only, permits only loopback, and the engine user cannot originate."""
+    text = render_manager(settings, SECRETS)
+    assert "bindaddr = 127.0.0.1\n" in text
+    assert "webenabled = no\n" in text
+    assert f"[{settings.ami_username}]\nsecret = {'a' * 32}\ndeny = 0.0.0.0/0.0.0.0\n" in text
+    assert "permit = 127.0.0.1/255.255.255.255\n" in text
+    assert "read = system,call,agent\n" in text
+    assert "write = agent,reporting\n" in text
+    assert "originate" not in text and "command" not in text
+
+
+def test_pjsip_identifies_the_trunk_by_address_and_operators_by_password(tiny: Dialplan, settings: Settings) -> None:
+    """The carrier is matched by source address; each operator has an endpoint, digest auth and one AOR."""
+    text = render_pjsip(tiny, settings, SECRETS)
+    assert "[carrier-identify]\ntype = identify\nendpoint = carrier\nmatch = 127.0.0.2\n" in text
+    assert "bind = 127.0.0.1:5060\n" in text
+    assert "[op1-auth]\ntype = auth\nauth_type = digest\nusername = op1\npassword = " + "p" * 32 in text
+    assert "[op2]\ntype = aor\nmax_contacts = 1\n" in text
+    # a quote in a name would break the caller-ID syntax: it is dropped
+    assert 'callerid = "Анна Ann Иванова" <101>\n' in text
+    assert "trust_id_inbound = no\n" in text
+
+
+def test_extensions_hand_calls_to_fastagi_and_fall_back_to_the_general_queue(
+        tiny: Dialplan, settings: Settings) -> None:
+    """The entry runs AGI; anything but SUCCESS goes to the fallback announcement and the general queue."""
+    text = render_extensions(tiny, settings)
+    assert "exten => 565602,1,NoOp(hotline call from ${CALLERID(num)})\n" in text
+    assert " same => n,AGI(agi://127.0.0.1:4573/hotline)\n" in text
+    assert ' same => n,GotoIf($["${AGISTATUS}" = "SUCCESS"]?hotline-after-ivr,s,1)\n' in text
+    assert " same => n,Goto(hotline-fallback,s,1)\n" in text
+    assert "[hotline-fallback]\n" in text
+    assert " same => n,Playback(/var/lib/hotline/sounds/ru/fallback)\n same => n,Goto(hotline-queues,general,1)\n" in text
+    assert "exten => heating,1,Set(HOTLINE_GROUP=heating)\n same => n,Set(HOTLINE_QUEUE=hotline-heating)\n" \
+           " same => n,Queue(hotline-heating,r,,,300)\n" in text
+    assert "exten => 101,hint,PJSIP/op1\n" in text
+    # a `;` in the hotline's name must not turn the rest of a line into a comment
+    assert r"Тест\; линия" in text
+
+
+def test_render_all_includes_the_static_files(tiny: Dialplan, settings: Settings) -> None:
+    """modules.conf and asterisk.conf come from asterisk-conf/static, the rest is rendered."""
+    files = render_all(tiny, settings, SECRETS)
+    assert "autoload = no" in files["modules.conf"]
+    assert "live_dangerously = no" in files["asterisk.conf"]
+    assert {"pjsip.conf", "manager.conf", "queues.conf", "extensions.conf", "rtp.conf"} <= files.keys()
+
+
+def test_a_line_break_in_a_value_is_refused() -> None:
+    """A value with a line break would add a forged line to the configuration."""
+    with pytest.raises(UnsafeValueError):
+        section("x", [("callerid", "a\nsecret = stolen")])
+
+
+def test_written_secret_files_are_readable_by_their_owner_only(tiny: Dialplan, settings: Settings,
+                                                               tmp_path: Path) -> None:
+    """pjsip.conf and manager.conf hold passwords: mode 0600; unchanged files are not rewritten."""
+    files = render_all(tiny, settings, SECRETS)
+    dest = tmp_path / "etc"
+    assert set(write_config(files, dest)) == set(files)
+    assert (dest / "manager.conf").stat().st_mode & 0o777 == 0o600
+    assert (dest / "pjsip.conf").stat().st_mode & 0o777 == 0o600
+    assert write_config(files, dest) == []
