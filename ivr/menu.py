@@ -7,12 +7,14 @@ How a call goes (docs/dialplan.md tells admins the same):
 
 - `now` is converted to `hotline.timezone`. Outside `hours`, `entry.closed` is performed and the call
   ends there (reason "closed").
-- `entry.greeting` is played, interruptible by the first menu's keys: a key pressed during the greeting
-  is the first menu's choice (type-ahead), and the menu prompt is then not played.
-- In a menu, its prompt is played, interruptible by the menu's keys; if no key was pressed during it,
-  the engine waits `timeout` seconds for one.
-  - an option key performs its action: `menu` goes there (prompt of the action first, if any,
-    interruptible by the next menu's keys) with a fresh count of attempts; `queue` and `hangup` end
+- Any key interrupts a prompt, so a caller who knows the menu need not listen to it, and a wrong key
+  is answered at once rather than ignored.
+- `entry.greeting` is played first: a key pressed during it is the first menu's choice (type-ahead),
+  and the menu prompt is then not played.
+- In a menu, its prompt is played; if no key was pressed during it, the engine waits `timeout`
+  seconds for one.
+  - an option key performs its action: `menu` goes there (prompt of the action first, if any)
+    with a fresh count of attempts; `queue` and `hangup` end
     the menu walk (reason "chosen");
   - the repeat key replays the prompt; it is not an attempt;
   - any other key is an attempt ("invalid"): `invalid_prompt` is played and the prompt again;
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from hotline.dialplan.model import Action, Dialplan, Menu
+from hotline.dialplan.model import DTMF_KEYS, Action, Dialplan, Menu
 
 MAX_MENU_VISITS = 30
 
@@ -101,13 +103,13 @@ class _Call:
         if not self.dp.hours.is_open(local):
             return await self.finish(self.dp.entry.closed, "closed")
         menu = self.dp.menus[self.dp.entry.menu]
-        typed = await self.play(self.dp.entry.greeting, menu.keys) if self.dp.entry.greeting else None
+        typed = await self.play(self.dp.entry.greeting, DTMF_KEYS) if self.dp.entry.greeting else None
         while True:
             action, reason = await self.in_menu(menu, typed)
             if action.kind != "menu" or reason == "loop_guard":
                 return await self.finish(action, reason)
             menu = self.dp.menus[action.target]
-            typed = await self.play(action.prompt, menu.keys) if action.prompt else None
+            typed = await self.play(action.prompt, DTMF_KEYS) if action.prompt else None
 
     async def in_menu(self, menu: Menu, typed: str | None) -> tuple[Action, Reason]:
         """One visit of a menu, until an option, `on_failure` or the loop guard; `typed` is a key
@@ -118,7 +120,7 @@ class _Call:
         key = typed
         while True:
             if key is None:
-                key = await self.play(menu.prompt, menu.keys)
+                key = await self.play(menu.prompt, DTMF_KEYS)
             if key is None:
                 key = await self.io.wait_digit(float(menu.timeout)) or None
             if key is not None and key == menu.repeat_key:
@@ -134,7 +136,7 @@ class _Call:
             attempts += 1
             last = attempts >= menu.retries
             feedback = menu.timeout_prompt if key is None else menu.invalid_prompt
-            key = await self.play(feedback, "" if last else menu.keys)
+            key = await self.play(feedback, "" if last else DTMF_KEYS)
             if last:
                 return menu.on_failure, "retries_exhausted"
 

@@ -1,7 +1,7 @@
 """SIPp playing citizens and operators against the sandbox (for the demo and the end-to-end tests).
 
-Citizens call from the carrier's address and press keys as RFC 4733 events (the pcaps shipped with
-Debian's sip-tester). Operators are phones that register with their generated password, then answer.
+Citizens call from the carrier's address and press keys as RFC 4733 events (pcaps written per call by
+`hotline.sandbox.dtmf`). Operators are phones that register with their generated password, then answer.
 """
 
 from __future__ import annotations
@@ -15,18 +15,8 @@ from importlib import resources
 from pathlib import Path
 
 from hotline.errors import SandboxError
+from hotline.sandbox.dtmf import write_presses
 from hotline.sandbox.preflight import require_tool
-
-PCAP_DIR = Path("/usr/share/sip-tester")
-_PCAP_NAME = {"*": "star", "#": "pound"}
-
-
-def dtmf_pcap(key: str) -> Path:
-    name = _PCAP_NAME.get(key, key)
-    if not re.fullmatch(r"[0-9]|star|pound", name):
-        raise ValueError(f"not a DTMF key: {key!r}")
-    return PCAP_DIR / f"dtmf_2833_{name}.pcap"
-
 
 def scenario_path(name: str) -> Path:
     return Path(str(resources.files("hotline.sandbox") / "sipp" / name))
@@ -76,13 +66,16 @@ class CitizenCall:
     wait_for_end: float = 90.0
     number: str = "565602"
 
-    def scenario(self) -> str:
+    def scenario(self, pcaps: list[Path]) -> str:
+        """The SIPp scenario; `pcaps` are the key presses' files (`dtmf.write_presses`), one per key."""
         if not re.fullmatch(r"\+?[0-9]{1,20}", self.caller) or not re.fullmatch(r"[0-9]{1,20}", self.number):
             raise ValueError("caller and number must be digits")
+        if len(pcaps) != len(self.keys):
+            raise ValueError("one pcap per key press")
         steps = []
-        for key in self.keys:
+        for key, pcap in zip(self.keys, pcaps, strict=True):
             steps.append(f'  <pause milliseconds="{int(key.after * 1000)}"/>')
-            steps.append(f'  <nop><action><exec play_pcap_audio="{dtmf_pcap(key.digit)}"/></action></nop>')
+            steps.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
         if self.hang_up_after is None:
             ending = _WAIT_FOR_BYE.replace("TIMEOUT", str(int(self.wait_for_end * 1000)))
         else:
@@ -209,7 +202,8 @@ async def place_call(call: CitizenCall, *, asterisk: str, port: int, local_ip: s
     """One citizen's call through the carrier trunk; returns when the call is over."""
     workdir.mkdir(parents=True, exist_ok=True)
     xml = workdir / "citizen.xml"
-    xml.write_text(call.scenario(), encoding="utf-8")
+    pcaps = write_presses("".join(k.digit for k in call.keys), workdir)
+    xml.write_text(call.scenario(pcaps), encoding="utf-8")
     args = [f"{asterisk}:{port}", "-sf", str(xml), "-s", call.number, "-i", local_ip,
             "-p", str(free_udp_port(local_ip)), "-mp", str(free_udp_port_pair(local_ip)),
             "-m", "1", "-l", "1", "-timeout", f"{int(call.wait_for_end + 60)}s", "-timeout_error",

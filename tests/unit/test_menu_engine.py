@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotline.dialplan import load_dialplan
-from hotline.dialplan.model import Action, Dialplan
+from hotline.dialplan.model import DTMF_KEYS, Action, Dialplan
 from hotline.errors import CallHangup
 from ivr.menu import MAX_MENU_VISITS, Outcome, Step, run_menu
 
@@ -19,8 +19,7 @@ MSK = ZoneInfo("Europe/Moscow")
 MONDAY_10 = dt.datetime(2024, 3, 4, 10, 0, tzinfo=MSK)
 SUNDAY_NOON = dt.datetime(2024, 3, 10, 12, 0, tzinfo=MSK)
 TUESDAY_23 = dt.datetime(2024, 3, 5, 23, 0, tzinfo=MSK)
-MAIN_KEYS = "0123456*"  # the main menu's options, then its repeat key
-HEATING_KEYS = "1239*"
+ANY_KEY = DTMF_KEYS  # every key interrupts a menu prompt; a wrong one is answered at once
 
 
 class ScriptedCaller:
@@ -76,8 +75,8 @@ async def test_each_main_menu_key_queues_for_its_group(default: Dialplan, key: s
     outcome = await run_menu(default, caller, MONDAY_10)
     assert outcome == Outcome("queue", "chosen", chosen(("main", key)), group=group)
     assert caller.log == [
-        ("play", f"greeting/{MAIN_KEYS}"),
-        ("play", f"main_menu/{MAIN_KEYS}"),
+        ("play", f"greeting/{ANY_KEY}"),
+        ("play", f"main_menu/{ANY_KEY}"),
         ("wait", "5.0"),
         ("play", "transfer/"),
     ]
@@ -90,9 +89,9 @@ async def test_a_submenu_key_queues_for_its_group(default: Dialplan, key: str, g
     outcome = await run_menu(default, caller, MONDAY_10)
     assert outcome == Outcome("queue", "chosen", chosen(("main", "1"), ("heating", key)), group=group)
     assert caller.log == [
-        ("play", f"greeting/{MAIN_KEYS}"),
-        ("play", f"main_menu/{MAIN_KEYS}"),
-        ("play", f"heating_menu/{HEATING_KEYS}"),
+        ("play", f"greeting/{ANY_KEY}"),
+        ("play", f"main_menu/{ANY_KEY}"),
+        ("play", f"heating_menu/{ANY_KEY}"),
         ("play", "transfer/"),
     ]
 
@@ -150,11 +149,11 @@ async def test_an_invalid_key_plays_the_invalid_prompt_then_the_menu_again(defau
         "queue", "chosen", (Step("main", "7", "invalid"), Step("main", "4", "chosen")), group="gas"
     )
     assert caller.log == [
-        ("play", f"greeting/{MAIN_KEYS}"),
-        ("play", f"main_menu/{MAIN_KEYS}"),
+        ("play", f"greeting/{ANY_KEY}"),
+        ("play", f"main_menu/{ANY_KEY}"),
         ("wait", "5.0"),
-        ("play", f"invalid_key/{MAIN_KEYS}"),
-        ("play", f"main_menu/{MAIN_KEYS}"),
+        ("play", f"invalid_key/{ANY_KEY}"),
+        ("play", f"main_menu/{ANY_KEY}"),
         ("wait", "5.0"),
         ("play", "transfer/"),
     ]
@@ -176,9 +175,9 @@ async def test_silence_exhausts_the_retries_and_queues_for_the_general_group(def
         "queue", "retries_exhausted", (Step("main", None, "timeout"),) * 3, group="general"
     )
     assert caller.log == [
-        ("play", f"greeting/{MAIN_KEYS}"),
-        *[("play", f"main_menu/{MAIN_KEYS}"), ("wait", "5.0"), ("play", f"no_input/{MAIN_KEYS}")] * 2,
-        ("play", f"main_menu/{MAIN_KEYS}"),
+        ("play", f"greeting/{ANY_KEY}"),
+        *[("play", f"main_menu/{ANY_KEY}"), ("wait", "5.0"), ("play", f"no_input/{ANY_KEY}")] * 2,
+        ("play", f"main_menu/{ANY_KEY}"),
         ("wait", "5.0"),
         ("play", "no_input/"),
         ("play", "transfer/"),
@@ -277,8 +276,8 @@ async def test_a_key_during_the_prompt_of_a_menu_action_chooses_in_that_menu(def
     outcome = await run_menu(dialplan, caller, MONDAY_10)
     assert outcome.path == chosen(("main", "1"), ("heating", "3"))
     assert caller.log[1:] == [
-        ("play", f"main_menu/{MAIN_KEYS}"),
-        ("play", f"transfer/{HEATING_KEYS}"),
+        ("play", f"main_menu/{ANY_KEY}"),
+        ("play", f"transfer/{ANY_KEY}"),
         ("play", "transfer/"),
     ]
 
@@ -316,3 +315,13 @@ async def test_a_hangup_during_the_menus_is_not_caught(default: Dialplan) -> Non
     """The caller's hangup surfaces from run_menu as CallHangup, the ordinary end of a call."""
     with pytest.raises(CallHangup):
         await run_menu(default, ScriptedCaller(hang_up_after=2), MONDAY_10)
+
+
+async def test_a_wrong_key_during_the_greeting_is_answered_at_once(default: Dialplan) -> None:
+    """8 is no option of the main menu: it stops the greeting and the caller hears so, then chooses 2."""
+    io = ScriptedCaller("8", None, "2")
+    outcome = await run_menu(default, io, MONDAY_10)
+    assert (outcome.kind, outcome.group) == ("queue", "water")
+    assert [step.result for step in outcome.path] == ["invalid", "chosen"]
+    assert io.log[:3] == [("play", f"greeting/{ANY_KEY}"), ("play", f"invalid_key/{ANY_KEY}"),
+                          ("play", f"main_menu/{ANY_KEY}")]
