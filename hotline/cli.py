@@ -13,7 +13,7 @@ from hotline.errors import ConfigError, HotlineError
 EPILOG = """\
 Settings come from HOTLINE_* environment variables (all optional; loopback defaults):
   HOTLINE_DIALPLAN_PATH  the admins' YAML, a file or a directory   (default: dialplans/)
-  HOTLINE_STATE_DIR      generated secrets, rendered config, logs   (default: .state/)
+  HOTLINE_STATE_DIR      generated secrets, Redis data, logs        (default: /var/lib/hotline)
   HOTLINE_CACHE_DIR      the cached Asterisk root                   (default: /var/cache/hotline)
   HOTLINE_HOST           where every service listens                (default: 127.0.0.1)
   HOTLINE_SIP_PORT, HOTLINE_AMI_PORT, HOTLINE_AGI_PORT, HOTLINE_REDIS_PORT   (5060, 5038, 4573, 6379)
@@ -38,18 +38,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print(f"\n{path}: {len(exc.problems)} problem(s); nothing was applied. Fix them and run "
-              "`hotline check` again.", file=sys.stderr)
+        print(
+            f"\n{path}: {len(exc.problems)} problem(s); nothing was applied. Fix them and run "
+            "`hotline check` again.",
+            file=sys.stderr,
+        )
         return 1
     problems = missing_prompts(dialplan, settings.sounds_dir)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
-        print(f"\n{path}: {len(problems)} prompt(s) missing: add a text in the YAML or a recording in "
-              f"{settings.sounds_dir}/recorded/<language>/", file=sys.stderr)
+        print(
+            f"\n{path}: {len(problems)} prompt(s) missing: add a text in the YAML or a recording in "
+            f"{settings.sounds_dir}/recorded/<language>/",
+            file=sys.stderr,
+        )
         return 1
-    print(f"{path}: OK: {len(dialplan.menus)} menus, {len(dialplan.skill_groups)} skill groups, "
-          f"{len(dialplan.operators)} operators, {len(dialplan.prompts)} prompts")
+    print(
+        f"{path}: OK: {len(dialplan.menus)} menus, {len(dialplan.skill_groups)} skill groups, "
+        f"{len(dialplan.operators)} operators, {len(dialplan.prompts)} prompts"
+    )
     return 0
 
 
@@ -60,8 +68,12 @@ def cmd_prompts(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     dialplan = load_dialplan(settings.dialplan_path)
-    report = build_prompts(dialplan, settings.sounds_dir, settings.sounds_dir / GENERATED_DIR,
-                           progress=lambda done, total, item: _progress(f"[{done}/{total}] {item}"))
+    report = build_prompts(
+        dialplan,
+        settings.sounds_dir,
+        settings.sounds_dir / GENERATED_DIR,
+        progress=lambda done, total, item: _progress(f"[{done}/{total}] {item}"),
+    )
     print(report.summary())
     return 0
 
@@ -117,46 +129,73 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="hotline", description="A citizens' hotline on Asterisk: voice menus from YAML, skill-group "
-        "queues of operators on SIP phones.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="hotline",
+        description="A citizens' hotline on Asterisk: voice menus from YAML, skill-group "
+        "queues of operators on SIP phones.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("check", help="validate the dialplan YAML and its prompts; exit 1 on any problem",
-                       description="Read the admins' YAML strictly and report every problem with file, line "
-                       "and column. Nothing is applied. Exit status 0 when all is well, 1 otherwise.")
-    p.add_argument("--dialplan", metavar="PATH", help="a YAML file or directory (default: HOTLINE_DIALPLAN_PATH)")
+    p = sub.add_parser(
+        "check",
+        help="validate the dialplan YAML and its prompts; exit 1 on any problem",
+        description="Read the admins' YAML strictly and report every problem with file, line "
+        "and column. Nothing is applied. Exit status 0 when all is well, 1 otherwise.",
+    )
+    p.add_argument(
+        "--dialplan", metavar="PATH", help="a YAML file or directory (default: HOTLINE_DIALPLAN_PATH)"
+    )
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("prompts", help="build every prompt (recordings converted, the rest synthesized)",
-                       description="Convert admins' recordings and synthesize missing prompts with espeak-ng "
-                       "into 8 kHz mono WAV files that Asterisk plays natively.")
+    p = sub.add_parser(
+        "prompts",
+        help="build every prompt (recordings converted, the rest synthesized)",
+        description="Convert admins' recordings and synthesize missing prompts with espeak-ng "
+        "into 8 kHz mono WAV files that Asterisk plays natively.",
+    )
     p.set_defaults(func=cmd_prompts)
 
-    p = sub.add_parser("sandbox", help="run Asterisk 22 and Redis locally on loopback (up, down, status)",
-                       description="up: build or reuse the Asterisk root (debootstrap), render the configuration "
-                       "from the YAML, build prompts, start Asterisk and Redis. Idempotent; needs root. "
-                       "down: stop them. status: what runs.")
+    p = sub.add_parser(
+        "sandbox",
+        help="run Asterisk 22 and Redis locally on loopback (up, down, status)",
+        description="up: build or reuse the Asterisk root (debootstrap), render the configuration "
+        "from the YAML, build prompts, start Asterisk and Redis. Idempotent; needs root. "
+        "down: stop them. status: what runs.",
+    )
     p.add_argument("action", choices=["up", "down", "status"])
     p.set_defaults(func=cmd_sandbox)
 
-    p = sub.add_parser("serve", help="run the engine: FastAGI voice menus and the AMI live state",
-                       description="Run the engine in the foreground until SIGTERM or Ctrl-C: the first stops "
-                       "taking new calls and lets live ones finish, a second one stops at once.")
+    p = sub.add_parser(
+        "serve",
+        help="run the engine: FastAGI voice menus and the AMI live state",
+        description="Run the engine in the foreground until SIGTERM or Ctrl-C: the first stops "
+        "taking new calls and lets live ones finish, a second one stops at once.",
+    )
     p.add_argument("--json-logs", action="store_true", help="log JSON lines instead of readable text")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("demo", help="bring everything up and place simulated citizens' calls",
-                       description="Start the sandbox and the engine, register simulated operators (SIPp), "
-                       "place citizens' calls down different menu paths and print what happened to each.")
-    p.add_argument("--real-clock", action="store_true",
-                   help="use the real time of day (default: a Tuesday at 10:00, when the line is open)")
+    p = sub.add_parser(
+        "demo",
+        help="bring everything up and place simulated citizens' calls",
+        description="Start the sandbox and the engine, register simulated operators (SIPp), "
+        "place citizens' calls down different menu paths and print what happened to each.",
+    )
+    p.add_argument(
+        "--real-clock",
+        action="store_true",
+        help="use the real time of day (default: a Tuesday at 10:00, when the line is open)",
+    )
     p.add_argument("--verbose", action="store_true", help="also print the engine's log lines")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("credentials", help="show the SIP passwords of the operators' phones",
-                       description="Print each operator's SIP user name and generated password, for setting up "
-                       "a phone. Treat the output as a secret.")
+    p = sub.add_parser(
+        "credentials",
+        help="show the SIP passwords of the operators' phones",
+        description="Print each operator's SIP user name and generated password, for setting up "
+        "a phone. Treat the output as a secret.",
+    )
     p.add_argument("operator", nargs="?", help="only this operator id")
     p.set_defaults(func=cmd_credentials)
     return parser

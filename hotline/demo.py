@@ -45,8 +45,14 @@ SCENES = (
     Scene("A complaint about a management company", "79161110003", "5", "queue:management", start_after=1.0),
     Scene("A wrong key, then gas", "79161110004", "94", "queue:gas", start_after=1.5),
     Scene("How to get a written consultation", "79161110005", "63", "hangup:chosen", start_after=2.0),
-    Scene("Changes their mind and hangs up in the menu", "79161110006", "", "abandoned", start_after=2.5,
-          hang_up_after=4.0),
+    Scene(
+        "Changes their mind and hangs up in the menu",
+        "79161110006",
+        "",
+        "abandoned",
+        start_after=2.5,
+        hang_up_after=4.0,
+    ),
     Scene("Any operator", "79161110007", "0", "queue:general", start_after=12.0),
     Scene("Calls on a Sunday", "79161110008", "", "hangup:closed", closed=True),
 )
@@ -66,12 +72,18 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
     now = [OPEN_TIME]
     clock = (lambda: dt.datetime.now(dt.UTC)) if real_clock else (lambda: now[0])
     workdir = settings.state_dir / "demo" / time.strftime("%Y%m%d-%H%M%S")
-    say(f"\n== Engine: FastAGI on {settings.host}:{settings.agi_port}, clock: "
-        f"{'real time' if real_clock else 'Tuesday 10:00 Moscow time (the line is open)'} ==")
+    say(
+        f"\n== Engine: FastAGI on {settings.host}:{settings.agi_port}, clock: "
+        f"{'real time' if real_clock else 'Tuesday 10:00 Moscow time (the line is open)'} =="
+    )
     async with Engine(settings, dialplan=dialplan, clock=clock, grace=5) as engine:
         await engine.ami.wait_connected(15)
-        phones = {op.id: OperatorPhone(op.id, secrets.operators[op.id], settings.host, settings.sip_port,
-                                       workdir / op.id) for op in dialplan.operators.values()}
+        phones = {
+            op.id: OperatorPhone(
+                op.id, secrets.operators[op.id], settings.host, settings.sip_port, workdir / op.id
+            )
+            for op in dialplan.operators.values()
+        }
         await asyncio.gather(*(p.start() for p in phones.values()))
         for op in dialplan.operators.values():
             skills = ", ".join(f"{g} (level {lvl})" for g, lvl in op.skills.items())
@@ -113,10 +125,19 @@ Stop it with: ./run.sh hotline sandbox down""")
 
 async def _play(scene: Scene, settings: Settings, workdir: Path) -> None:
     await asyncio.sleep(scene.start_after)
-    call = CitizenCall(caller=scene.caller, keys=tuple(Key(k, 2.0) for k in scene.keys),
-                       hang_up_after=scene.hang_up_after, wait_for_end=120)
-    await place_call(call, asterisk=settings.host, port=settings.sip_port, local_ip=settings.carrier_address,
-                     workdir=workdir / f"citizen-{scene.caller}")
+    call = CitizenCall(
+        caller=scene.caller,
+        keys=tuple(Key(k, 2.0) for k in scene.keys),
+        hang_up_after=scene.hang_up_after,
+        wait_for_end=120,
+    )
+    await place_call(
+        call,
+        asterisk=settings.host,
+        port=settings.sip_port,
+        local_ip=settings.carrier_address,
+        workdir=workdir / f"citizen-{scene.caller}",
+    )
 
 
 async def _settled(engine: Engine, caller: str, since: float) -> CallRecord | None:
@@ -148,8 +169,10 @@ def _account(scene: Scene, record: CallRecord | None, dialplan: Dialplan) -> tup
             lines.append(f"  outcome: nobody answered ({record.ended_by or 'still waiting'})")
         got = f"queue:{record.group}"
     elif record.ivr_outcome == "hangup":
-        lines.append(f"  outcome: heard the {'opening hours' if record.reason == 'closed' else 'information'}"
-                     " and the engine said goodbye")
+        lines.append(
+            f"  outcome: heard the {'opening hours' if record.reason == 'closed' else 'information'}"
+            " and the engine said goodbye"
+        )
         got = f"hangup:{record.reason}"
     else:
         got = record.ivr_outcome

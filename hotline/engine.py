@@ -34,31 +34,50 @@ log = get_logger("hotline.engine")
 class Engine:
     """`async with Engine(settings) as engine:` runs everything until the block ends."""
 
-    def __init__(self, settings: Settings, *, dialplan: Dialplan | None = None, clock: Clock = utc_now,
-                 grace: float = 30.0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        dialplan: Dialplan | None = None,
+        clock: Clock = utc_now,
+        grace: float = 30.0,
+    ) -> None:
         self.settings = settings
         self.dialplan = dialplan or load_dialplan(settings.dialplan_path)
         self.secrets: Secrets = load_or_create(settings.state_dir, self.dialplan.operators)
         self.clock = clock
         self.grace = grace
         self.redis: aioredis.Redis = aioredis.Redis(
-            host=settings.host, port=settings.redis_port, password=self.secrets.redis, decode_responses=True)
+            host=settings.host, port=settings.redis_port, password=self.secrets.redis, decode_responses=True
+        )
         self.journal = CallJournal(self.redis)
-        self.ami = AmiClient(username=settings.ami_username, secret=self.secrets.ami,
-                             host=settings.host, port=settings.ami_port)
+        self.ami = AmiClient(
+            username=settings.ami_username,
+            secret=self.secrets.ami,
+            host=settings.host,
+            port=settings.ami_port,
+        )
         self.state = LiveState(self.redis)
         self.router = Router(self.ami, self.state)
         self.ami.on_event(JOURNAL_EVENTS, self.journal.on_event)
-        self.ivr = IvrApp(lambda: self.dialplan, settings.asterisk_sounds_dir,
-                          clock=lambda: self.clock(), on_summary=self.journal.record_ivr)
+        self.ivr = IvrApp(
+            lambda: self.dialplan,
+            settings.asterisk_sounds_dir,
+            clock=lambda: self.clock(),
+            on_summary=self.journal.record_ivr,
+        )
         self.agi = FastAgiServer(self.ivr.handle, host=settings.host, port=settings.agi_port)
 
     async def start(self) -> None:
         await self.redis.ping()
         await self.router.start()
         await self.agi.start()
-        log.info("engine.started", agi=f"{self.settings.host}:{self.agi.port}",
-                 ami=f"{self.settings.host}:{self.settings.ami_port}", number=self.dialplan.hotline.number)
+        log.info(
+            "engine.started",
+            agi=f"{self.settings.host}:{self.agi.port}",
+            ami=f"{self.settings.host}:{self.settings.ami_port}",
+            number=self.dialplan.hotline.number,
+        )
 
     async def close(self, grace: float | None = None) -> None:
         await self.agi.close(self.grace if grace is None else grace)
@@ -70,8 +89,9 @@ class Engine:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.close()
 
 
@@ -88,8 +108,11 @@ async def serve_forever(settings: Settings) -> int:
             log.warning("engine.stop.forced")
             force.set()
         else:
-            log.info("engine.stopping", live_calls=engine.agi.active_calls,
-                     hint="live calls may finish; send the signal again to stop at once")
+            log.info(
+                "engine.stopping",
+                live_calls=engine.agi.active_calls,
+                hint="live calls may finish; send the signal again to stop at once",
+            )
             stop.set()
 
     for sig in (signal.SIGTERM, signal.SIGINT):

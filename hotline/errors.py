@@ -1,22 +1,22 @@
 """The project's one exception tree.
 
-    HotlineException
-    ├── CallHangup              the caller hung up: the ordinary end of a call, not an error
-    └── HotlineError            something went wrong; the message says what to do next
-        ├── ConfigError         the admins' YAML or settings are wrong (carries every Problem found)
-        ├── SandboxError        the local Asterisk/Redis sandbox cannot be provisioned or run
-        ├── PromptError         a voice prompt cannot be found, synthesized or converted
-        ├── UnsafeValueError    a value would put a line break (or NUL) on the AMI or AGI wire
-        ├── AgiError            FastAGI
-        │   ├── AgiProtocolError    Asterisk sent bytes we cannot parse
-        │   ├── AgiTimeout          no header or no reply in time
-        │   └── AgiCommandError     Asterisk refused a command (510, 520...)
-        └── AmiError            Asterisk Manager Interface
-            ├── AmiNotConnected     no live, logged-in link
-            ├── AmiTimeout          no response to an action in time
-            ├── AmiActionFailed     Asterisk answered Response: Error
-            └── AmiOutcomeUnknown   the link dropped after the action was written: it may or may not
-                                    have run, so it must be reconciled, never blindly sent again
+HotlineException
+├── CallHangup              the caller hung up: the ordinary end of a call, not an error
+└── HotlineError            something went wrong; the message says what to do next
+    ├── ConfigError         the admins' YAML or settings are wrong (carries every Problem found)
+    ├── SandboxError        the local Asterisk/Redis sandbox cannot be provisioned or run
+    ├── PromptError         a voice prompt cannot be found, synthesized or converted
+    ├── UnsafeValueError    a value would put a line break (or NUL) on the AMI or AGI wire
+    ├── AgiError            FastAGI
+    │   ├── AgiProtocolError    Asterisk sent bytes we cannot parse
+    │   ├── AgiTimeout          no header or no reply in time
+    │   └── AgiCommandError     Asterisk refused a command (510, 520...)
+    └── AmiError            Asterisk Manager Interface
+        ├── AmiNotConnected     no live, logged-in link
+        ├── AmiTimeout          no response to an action in time
+        ├── AmiActionFailed     Asterisk answered Response: Error
+        └── AmiOutcomeUnknown   the link dropped after the action was written: it may or may not
+                                have run, so it must be reconciled, never blindly sent again
 """
 
 from __future__ import annotations

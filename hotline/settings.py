@@ -71,7 +71,9 @@ class Settings:
         base = cls(
             project_dir=project,
             dialplan_path=project / "dialplans",
-            state_dir=project / ".state",
+            # The sandbox is one per machine (fixed ports, one cached root), so is its state: every
+            # checkout shares the same secrets and the same Redis data.
+            state_dir=Path("/var/lib/hotline"),
             cache_dir=Path("/var/cache/hotline"),
         )
         known = {f.name: f for f in fields(cls)}
@@ -82,8 +84,15 @@ class Settings:
                 continue
             name = key[len(ENV_PREFIX) :].lower()
             if name not in known:
-                problems.append(Problem("environment", 0, 0, f"unknown setting {key}",
-                                        "see `hotline --help` for the HOTLINE_* variables"))
+                problems.append(
+                    Problem(
+                        "environment",
+                        0,
+                        0,
+                        f"unknown setting {key}",
+                        "see `hotline --help` for the HOTLINE_* variables",
+                    )
+                )
                 continue
             current = getattr(base, name)
             try:
@@ -112,16 +121,34 @@ class Settings:
             try:
                 addr = ipaddress.ip_address(value)
             except ValueError:
-                found.append(Problem("environment", 0, 0, f"HOTLINE_{name.upper()} is not an IP address: {value!r}"))
+                found.append(
+                    Problem("environment", 0, 0, f"HOTLINE_{name.upper()} is not an IP address: {value!r}")
+                )
                 continue
             if not (addr.is_loopback or addr.is_private):
-                found.append(Problem("environment", 0, 0,
-                                     f"HOTLINE_{name.upper()}={value} is a public address",
-                                     "AMI, FastAGI and Redis listen on loopback or a private address only"))
-        for name in ("sip_port", "ami_port", "agi_port", "redis_port", "carrier_port", "rtp_start", "rtp_end"):
+                found.append(
+                    Problem(
+                        "environment",
+                        0,
+                        0,
+                        f"HOTLINE_{name.upper()}={value} is a public address",
+                        "AMI, FastAGI and Redis listen on loopback or a private address only",
+                    )
+                )
+        for name in (
+            "sip_port",
+            "ami_port",
+            "agi_port",
+            "redis_port",
+            "carrier_port",
+            "rtp_start",
+            "rtp_end",
+        ):
             port = getattr(self, name)
             if not 1 <= port <= 65535:
-                found.append(Problem("environment", 0, 0, f"HOTLINE_{name.upper()}={port} is not a port number"))
+                found.append(
+                    Problem("environment", 0, 0, f"HOTLINE_{name.upper()}={port} is not a port number")
+                )
         if self.rtp_start >= self.rtp_end:
             found.append(Problem("environment", 0, 0, "HOTLINE_RTP_START must be below HOTLINE_RTP_END"))
         return found

@@ -49,9 +49,11 @@ class AgiCallerIO:
         self.language = language
 
     async def play(self, prompt_id: str, escape_digits: str) -> str | None:
-        return await self.channel.stream_file(prompt_path(self.sounds_dir, self.language, prompt_id), escape_digits)
+        return await self.channel.stream_file(
+            prompt_path(self.sounds_dir, self.language, prompt_id), escape_digits
+        )
 
-    async def wait_digit(self, timeout: float) -> str | None:
+    async def wait_digit(self, timeout: float) -> str | None:  # noqa: ASYNC109 - CallerIO's signature
         return await self.channel.wait_for_digit(timeout)
 
 
@@ -90,6 +92,13 @@ class IvrApp:
             await channel.set_variable(c.VAR_ACTION, c.ACTION_HANGUP)
         log.info("ivr.outcome", kind=outcome.kind, group=outcome.group, reason=outcome.reason, path=path)
         if self._on_summary is not None:
-            await self._on_summary(CallSummary(
-                call_id=channel.env.uniqueid, caller=channel.env.callerid, outcome=outcome,
-                language=language, started=started, ivr_seconds=time.time() - started))
+            await self._on_summary(
+                CallSummary(
+                    call_id=channel.env.uniqueid,
+                    caller=channel.env.callerid,
+                    outcome=outcome,
+                    language=language,
+                    started=started,
+                    ivr_seconds=time.time() - started,
+                )
+            )

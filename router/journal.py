@@ -16,6 +16,8 @@ import redis.asyncio as aioredis
 from hotline import constants as c
 from hotline.log import get_logger
 from ivr.app import CallSummary
+from router.redis_text import fields as as_fields
+from router.redis_text import text_hash
 
 log = get_logger("router.journal")
 
@@ -44,10 +46,20 @@ class CallRecord:
             value = h.get(key, "")
             return int(value) if value.isdigit() else None
 
-        return cls(call_id=call_id, caller=h.get("caller", ""), path=h.get("path", ""),
-                   ivr_outcome=h.get("ivr_outcome", ""), reason=h.get("reason", ""), group=h.get("group", ""),
-                   queue=h.get("queue", ""), operator=h.get("operator", ""), wait=opt_int("wait"),
-                   talk=opt_int("talk"), ended_by=h.get("ended_by", ""), hung_up="ended_at" in h)
+        return cls(
+            call_id=call_id,
+            caller=h.get("caller", ""),
+            path=h.get("path", ""),
+            ivr_outcome=h.get("ivr_outcome", ""),
+            reason=h.get("reason", ""),
+            group=h.get("group", ""),
+            queue=h.get("queue", ""),
+            operator=h.get("operator", ""),
+            wait=opt_int("wait"),
+            talk=opt_int("talk"),
+            ended_by=h.get("ended_by", ""),
+            hung_up="ended_at" in h,
+        )
 
 
 class CallJournal:
@@ -73,7 +85,7 @@ class CallJournal:
         }
         key = self.key(summary.call_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping=fields)
+            pipe.hset(key, mapping=as_fields(fields))
             pipe.expire(key, c.CALL_JOURNAL_TTL)
             pipe.xadd(c.KEY_CALL_LOG, {"call_id": summary.call_id}, maxlen=100_000, approximate=True)
             await pipe.execute()
@@ -86,11 +98,18 @@ class CallJournal:
             return
         fields: dict[str, str] = {}
         if name == "QueueCallerJoin":
-            fields = {"queue": event.get("Queue", ""), "joined_at": f"{time.time():.3f}",
-                      "position": event.get("Position", ""), "caller": event.get("CallerIDNum", "")}
+            fields = {
+                "queue": event.get("Queue", ""),
+                "joined_at": f"{time.time():.3f}",
+                "position": event.get("Position", ""),
+                "caller": event.get("CallerIDNum", ""),
+            }
         elif name == "AgentConnect":
-            fields = {"operator": event.get("MemberName", ""), "wait": event.get("HoldTime", ""),
-                      "connected_at": f"{time.time():.3f}"}
+            fields = {
+                "operator": event.get("MemberName", ""),
+                "wait": event.get("HoldTime", ""),
+                "connected_at": f"{time.time():.3f}",
+            }
         elif name == "AgentComplete":
             fields = {"talk": event.get("TalkTime", ""), "ended_by": event.get("Reason", "")}
         elif name == "QueueCallerAbandon":
@@ -110,20 +129,20 @@ class CallJournal:
             if not known:
                 fields.update(ivr_outcome="fallback", reason="engine_unavailable")
                 pipe.xadd(c.KEY_CALL_LOG, {"call_id": call_id}, maxlen=100_000, approximate=True)
-            pipe.hset(key, mapping=fields)
+            pipe.hset(key, mapping=as_fields(fields))
             pipe.expire(key, c.CALL_JOURNAL_TTL)
             await pipe.execute()
 
     async def get(self, call_id: str) -> CallRecord | None:
-        h = await self.redis.hgetall(self.key(call_id))
+        h = text_hash(await self.redis.hgetall(self.key(call_id)))
         return CallRecord.from_hash(call_id, h) if h else None
 
     async def find_by_caller(self, caller: str, since: float = 0.0) -> list[CallRecord]:
         """Calls from a displayed caller number, newest last (for the demo and tests; never for trust)."""
-        entries = await self.redis.xrange(c.KEY_CALL_LOG, min=f"{int(since * 1000)}-0")
+        entries = await self.redis.xrange(c.KEY_CALL_LOG, min=f"{int(since * 1000)}-0") or []
         records = []
         for _, entry in entries:
-            record = await self.get(entry["call_id"])
+            record = await self.get(text_hash(entry).get("call_id", ""))
             if record is not None and record.caller == caller:
                 records.append(record)
         return records

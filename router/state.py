@@ -27,7 +27,6 @@ from typing import Any, Final, Protocol, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
-from redis.typing import EncodableT
 
 from hotline.constants import (
     KEY_CALLS,
@@ -40,6 +39,7 @@ from hotline.constants import (
 from hotline.errors import AmiActionFailed
 from hotline.log import get_logger
 from router.ami import Message
+from router.redis_text import fields, text, text_hash, texts
 
 log = get_logger("router.state")
 
@@ -165,32 +165,14 @@ def to_json(record: QueueMember | QueuedCaller | LiveCall) -> str:
     return json.dumps(asdict(record), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def from_json(kind: type[Record], text: str) -> Record:
-    data = json.loads(text)
+def from_json(kind: type[Record], raw: str) -> Record:
+    data = json.loads(raw)
     if not isinstance(data, dict):
-        raise ValueError(f"{kind.__name__} record is not a JSON object: {text[:80]!r}")
+        raise ValueError(f"{kind.__name__} record is not a JSON object: {raw[:80]!r}")
     return kind(**data)
 
 
 # --- reading AMI messages --------------------------------------------------------------------------------
-
-
-def _text(value: bytes | str) -> str:
-    """Redis answers str with decode_responses=True and bytes without: accept both."""
-    return value.decode("utf-8") if isinstance(value, bytes) else value
-
-
-def _texts(values: Iterable[bytes | str]) -> set[str]:
-    return {_text(v) for v in values}
-
-
-def _hash(raw: Mapping[bytes | str, bytes | str] | None) -> dict[str, str]:
-    return {_text(k): _text(v) for k, v in (raw or {}).items()}
-
-
-def _fields(values: Mapping[str, str]) -> dict[EncodableT, EncodableT]:
-    """redis-py types hash mappings with any encodable key; ours are text."""
-    return {k: v for k, v in values.items()}
 
 
 def _int(value: str | None) -> int:
@@ -423,22 +405,22 @@ class LiveState:
             while True:
                 try:
                     await pipe.watch(KEY_QUEUES)
-                    old = _texts(await pipe.smembers(KEY_QUEUES))
+                    old = texts(await pipe.smembers(KEY_QUEUES))
                     pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves Pipeline.multi unannotated
                     names = old | built.summaries.keys()
                     stale = [key for name in names for key in _queue_keys(name)]
                     pipe.delete(KEY_QUEUES, KEY_CALLS, KEY_STATE_META, *stale)
                     for queue, summary in built.summaries.items():
-                        pipe.hset(_summary_key(queue), mapping=_fields(summary))
+                        pipe.hset(_summary_key(queue), mapping=fields(summary))
                     for queue, members in built.members.items():
-                        pipe.hset(_members_key(queue), mapping=_fields(members))
+                        pipe.hset(_members_key(queue), mapping=fields(members))
                     for queue, callers in built.callers.items():
-                        pipe.hset(_callers_key(queue), mapping=_fields(callers))
+                        pipe.hset(_callers_key(queue), mapping=fields(callers))
                     if built.summaries:
                         pipe.sadd(KEY_QUEUES, *built.summaries)
                     if built.calls:
-                        pipe.hset(KEY_CALLS, mapping=_fields(built.calls))
-                    pipe.hset(KEY_STATE_META, mapping=_fields(meta))
+                        pipe.hset(KEY_CALLS, mapping=fields(built.calls))
+                    pipe.hset(KEY_STATE_META, mapping=fields(meta))
                     await pipe.execute()
                     return
                 except WatchError:
@@ -554,7 +536,7 @@ class LiveState:
         names: list[str] = []
         results: list[Any] = []
         for _ in range(5):  # retry if a queue appeared or vanished between listing and reading
-            names = sorted(_texts(await self._redis.smembers(KEY_QUEUES)))
+            names = sorted(texts(await self._redis.smembers(KEY_QUEUES)))
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.smembers(KEY_QUEUES)
                 for name in names:
@@ -562,10 +544,10 @@ class LiveState:
                     pipe.hgetall(_members_key(name))
                     pipe.hgetall(_callers_key(name))
                 results = await pipe.execute()
-            if _texts(results[0]) == set(names):
+            if texts(results[0]) == set(names):
                 break
         now = self._clock()
-        hashes = [_hash(raw) for raw in results[1:]]
+        hashes = [text_hash(raw) for raw in results[1:]]
         return [
             _snapshot(name, hashes[3 * i], hashes[3 * i + 1], hashes[3 * i + 2], now)
             for i, name in enumerate(names)
@@ -581,17 +563,17 @@ class LiveState:
             known, summary, members, callers = await pipe.execute()
         if not known:
             return None
-        return _snapshot(name, _hash(summary), _hash(members), _hash(callers), self._clock())
+        return _snapshot(name, text_hash(summary), text_hash(members), text_hash(callers), self._clock())
 
     async def calls(self) -> list[LiveCall]:
         """Every live channel, oldest first."""
-        raw = _hash(await self._redis.hgetall(KEY_CALLS))
+        raw = text_hash(await self._redis.hgetall(KEY_CALLS))
         calls = [call for text in raw.values() if (call := _load(LiveCall, text)) is not None]
         return sorted(calls, key=lambda c: (c.started_at, c.uniqueid))
 
     async def meta(self) -> dict[str, str]:
         """When the state was last rebuilt, when Asterisk started, and the counts then."""
-        return _hash(await self._redis.hgetall(KEY_STATE_META))
+        return text_hash(await self._redis.hgetall(KEY_STATE_META))
 
 
 def _queue_keys(queue: str) -> tuple[str, str, str]:
@@ -607,7 +589,7 @@ def _load(kind: type[Record], raw: bytes | str | None) -> Record | None:
     if raw is None:
         return None
     try:
-        return from_json(kind, _text(raw))
+        return from_json(kind, text(raw))
     except (ValueError, TypeError) as exc:
         log.error("state.record.unreadable", kind=kind.__name__, error=str(exc))
         return None

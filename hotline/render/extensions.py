@@ -35,39 +35,48 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
         "[globals]\n",
         f"; Calls from the carrier trunk. {value(h.name)}",
         f"[{c.CTX_INBOUND}]",
-        _ext(h.number, [
-            "NoOp(hotline call from ${CALLERID(num)})",
-            f"Set(CHANNEL(language)={h.language})",
-            "Answer()",
-            f"AGI({agi_url})",
-            # SUCCESS: the engine decided; FAILURE/NOTFOUND: it is down or broke; HANGUP: caller gone
-            f'GotoIf($["${{AGISTATUS}}" = "SUCCESS"]?{c.CTX_AFTER_IVR},s,1)',
-            f"Goto({c.CTX_FALLBACK},s,1)",
-        ]),
+        _ext(
+            h.number,
+            [
+                "NoOp(hotline call from ${CALLERID(num)})",
+                f"Set(CHANNEL(language)={h.language})",
+                "Answer()",
+                f"AGI({agi_url})",
+                # SUCCESS: the engine decided; FAILURE/NOTFOUND: it is down or broke; HANGUP: caller gone
+                f'GotoIf($["${{AGISTATUS}}" = "SUCCESS"]?{c.CTX_AFTER_IVR},s,1)',
+                f"Goto({c.CTX_FALLBACK},s,1)",
+            ],
+        ),
         "; any other number is not ours",
         _ext("_[+0-9].", ["Hangup(1)"]),
         "",
         "; What the engine decided.",
         f"[{c.CTX_AFTER_IVR}]",
-        _ext("s", [
-            f'GotoIf($["${{{c.VAR_ERROR}}}" != ""]?{c.CTX_FALLBACK},s,1)',
-            f'GotoIf($["${{{c.VAR_ACTION}}}" = "{c.ACTION_HANGUP}"]?bye)',
-            f'GotoIf($["${{{c.VAR_ACTION}}}" != "{c.ACTION_QUEUE}"]?{c.CTX_FALLBACK},s,1)',
-            f"GotoIf(${{DIALPLAN_EXISTS({CTX_QUEUES},${{{c.VAR_GROUP}}},1)}}?{CTX_QUEUES},${{{c.VAR_GROUP}}},1)",
-            f"Goto({c.CTX_FALLBACK},s,1)",
-            "n(bye),Hangup(16)",
-        ]),
+        _ext(
+            "s",
+            [
+                f'GotoIf($["${{{c.VAR_ERROR}}}" != ""]?{c.CTX_FALLBACK},s,1)',
+                f'GotoIf($["${{{c.VAR_ACTION}}}" = "{c.ACTION_HANGUP}"]?bye)',
+                f'GotoIf($["${{{c.VAR_ACTION}}}" != "{c.ACTION_QUEUE}"]?{c.CTX_FALLBACK},s,1)',
+                f"GotoIf(${{DIALPLAN_EXISTS({CTX_QUEUES},${{{c.VAR_GROUP}}},1)}}?{CTX_QUEUES},${{{c.VAR_GROUP}}},1)",
+                f"Goto({c.CTX_FALLBACK},s,1)",
+                "n(bye),Hangup(16)",
+            ],
+        ),
         "",
         "; The engine is down or failed: tell the caller and put them through to the general queue.",
         f"[{c.CTX_FALLBACK}]",
-        _ext("s", [
-            f"NoOp(hotline fallback: AGISTATUS=${{AGISTATUS}} error=${{{c.VAR_ERROR}}})",
-            f"Set({c.VAR_GROUP}={general})",
-            f"Playback({fallback_prompt})",
-            f"Goto({CTX_QUEUES},{general},1)",
-        ]),
+        _ext(
+            "s",
+            [
+                f"NoOp(hotline fallback: AGISTATUS=${{AGISTATUS}} error=${{{c.VAR_ERROR}}})",
+                f"Set({c.VAR_GROUP}={general})",
+                f"Playback({fallback_prompt})",
+                f"Goto({CTX_QUEUES},{general},1)",
+            ],
+        ),
         "",
-        "; One extension per skill group. A caller who waited the group's max_wait goes to the general queue.",
+        "; One extension per skill group. Who waited the group's max_wait goes to the general queue.",
         f"[{CTX_QUEUES}]",
     ]
     for group in dialplan.skill_groups.values():

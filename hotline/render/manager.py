@@ -18,24 +18,32 @@ WRITE_CLASSES = "agent,reporting"
 
 
 def render_manager(settings: Settings, secrets: Secrets) -> str:
-    return "\n".join([
-        "; Rendered by `hotline`. Holds a generated secret: never commit it.\n",
-        section("general", [
-            ("enabled", "yes"),
-            ("webenabled", "no"),
-            ("port", str(settings.ami_port)),
-            ("bindaddr", settings.host),
-            ("displayconnects", "no"),
-            ("timestampevents", "yes"),
-            ("authtimeout", "5"),
-            ("authlimit", "10"),
-        ]),
-        section(settings.ami_username, [
-            ("secret", secrets.ami),
-            ("deny", "0.0.0.0/0.0.0.0"),
-            ("permit", f"{settings.host}/255.255.255.255"),
-            ("read", READ_CLASSES),
-            ("write", WRITE_CLASSES),
-            ("writetimeout", "1000"),
-        ]),
-    ])
+    return "\n".join(
+        [
+            "; Rendered by `hotline`. Holds a generated secret: never commit it.\n",
+            section(
+                "general",
+                [
+                    ("enabled", "yes"),
+                    ("webenabled", "no"),
+                    ("port", str(settings.ami_port)),
+                    ("bindaddr", settings.host),
+                    ("displayconnects", "no"),
+                    ("timestampevents", "yes"),
+                    ("authtimeout", "5"),
+                    ("authlimit", "10"),
+                ],
+            ),
+            section(
+                settings.ami_username,
+                [
+                    ("secret", secrets.ami),
+                    ("deny", "0.0.0.0/0.0.0.0"),
+                    ("permit", f"{settings.host}/255.255.255.255"),
+                    ("read", READ_CLASSES),
+                    ("write", WRITE_CLASSES),
+                    ("writetimeout", "1000"),
+                ],
+            ),
+        ]
+    )

@@ -25,75 +25,111 @@ def render_pjsip(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> st
     parts = [
         "; Rendered by `hotline` from the dialplan YAML and the settings. Do not edit: edit the YAML.\n"
         "; Holds generated secrets: never commit it.\n",
-        section("global", [
-            ("type", "global"),
-            ("user_agent", "hotline"),
-            # the trunk is known by its source address; operators by their user name and password
-            ("endpoint_identifier_order", "ip,username"),
-        ]),
-        section("transport-udp", [
-            ("type", "transport"),
-            ("protocol", "udp"),
-            ("bind", f"{settings.host}:{settings.sip_port}"),
-        ]),
+        section(
+            "global",
+            [
+                ("type", "global"),
+                ("user_agent", "hotline"),
+                # the trunk is known by its source address; operators by their user name and password
+                ("endpoint_identifier_order", "ip,username"),
+            ],
+        ),
+        section(
+            "transport-udp",
+            [
+                ("type", "transport"),
+                ("protocol", "udp"),
+                ("bind", f"{settings.host}:{settings.sip_port}"),
+            ],
+        ),
         "; --- the carrier trunk: calls to the hotline number come from this address\n",
-        section(CARRIER_IN, [
-            ("type", "endpoint"),
-            ("transport", "transport-udp"),
-            ("context", c.CTX_INBOUND),
-            *_MEDIA,
-            ("language", dialplan.hotline.language),
-            ("trust_id_inbound", "no"),  # caller ID is for display only, never for trust
-        ]),
-        section(f"{CARRIER_IN}-identify", [
-            ("type", "identify"),
-            ("endpoint", CARRIER_IN),
-            ("match", settings.carrier_address),
-        ]),
+        section(
+            CARRIER_IN,
+            [
+                ("type", "endpoint"),
+                ("transport", "transport-udp"),
+                ("context", c.CTX_INBOUND),
+                *_MEDIA,
+                ("language", dialplan.hotline.language),
+                ("trust_id_inbound", "no"),  # caller ID is for display only, never for trust
+            ],
+        ),
+        section(
+            f"{CARRIER_IN}-identify",
+            [
+                ("type", "identify"),
+                ("endpoint", CARRIER_IN),
+                ("match", settings.carrier_address),
+            ],
+        ),
         "; --- the outbound trunk to the carrier, for callbacks\n",
-        section(CARRIER_OUT, [
-            ("type", "endpoint"),
-            ("transport", "transport-udp"),
-            ("context", c.CTX_INBOUND),
-            *_MEDIA,
-            ("aors", CARRIER_OUT),
-            ("from_user", dialplan.hotline.number),
-        ]),
-        section(CARRIER_OUT, [
-            ("type", "aor"),
-            ("contact", f"sip:{settings.carrier_address}:{settings.carrier_port}"),
-        ]),
+        section(
+            CARRIER_OUT,
+            [
+                ("type", "endpoint"),
+                ("transport", "transport-udp"),
+                ("context", c.CTX_INBOUND),
+                *_MEDIA,
+                ("aors", CARRIER_OUT),
+                ("from_user", dialplan.hotline.number),
+            ],
+        ),
+        section(
+            CARRIER_OUT,
+            [
+                ("type", "aor"),
+                ("contact", f"sip:{settings.carrier_address}:{settings.carrier_port}"),
+            ],
+        ),
         "; --- operators: one phone each, registering with a generated password\n",
     ]
     for op in dialplan.operators.values():
-        parts.append(section(op.id, [
-            ("type", "endpoint"),
-            ("transport", "transport-udp"),
-            ("context", c.CTX_OPERATORS),
-            *_MEDIA,
-            ("auth", f"{op.id}-auth"),
-            ("aors", op.id),
-            ("callerid", f'"{display_name(op.name)}" <{op.extension}>'),
-            ("language", dialplan.hotline.language),
-            ("device_state_busy_at", "1"),
-        ]))
-        parts.append(section(f"{op.id}-auth", [
-            ("type", "auth"),
-            ("auth_type", "digest"),
-            ("username", op.id),
-            ("password", secrets.operators[op.id]),
-        ]))
-        parts.append(section(op.id, [
-            ("type", "aor"),
-            ("max_contacts", "1"),
-            ("remove_existing", "yes"),
-            ("default_expiration", "3600"),
-        ]))
+        parts.append(
+            section(
+                op.id,
+                [
+                    ("type", "endpoint"),
+                    ("transport", "transport-udp"),
+                    ("context", c.CTX_OPERATORS),
+                    *_MEDIA,
+                    ("auth", f"{op.id}-auth"),
+                    ("aors", op.id),
+                    ("callerid", f'"{display_name(op.name)}" <{op.extension}>'),
+                    ("language", dialplan.hotline.language),
+                    ("device_state_busy_at", "1"),
+                ],
+            )
+        )
+        parts.append(
+            section(
+                f"{op.id}-auth",
+                [
+                    ("type", "auth"),
+                    ("auth_type", "digest"),
+                    ("username", op.id),
+                    ("password", secrets.operators[op.id]),
+                ],
+            )
+        )
+        parts.append(
+            section(
+                op.id,
+                [
+                    ("type", "aor"),
+                    ("max_contacts", "1"),
+                    ("remove_existing", "yes"),
+                    ("default_expiration", "3600"),
+                ],
+            )
+        )
     return "\n".join(parts)
 
 
 def render_rtp(settings: Settings) -> str:
-    return "; Rendered by `hotline`.\n" + section("general", [
-        ("rtpstart", str(settings.rtp_start)),
-        ("rtpend", str(settings.rtp_end)),
-    ])
+    return "; Rendered by `hotline`.\n" + section(
+        "general",
+        [
+            ("rtpstart", str(settings.rtp_start)),
+            ("rtpend", str(settings.rtp_end)),
+        ],
+    )

@@ -15,11 +15,14 @@ def penalty(level: int) -> int:
 def render_queues(dialplan: Dialplan) -> str:
     parts = [
         "; Rendered by `hotline` from the skill groups and operators of the dialplan YAML.\n",
-        section("general", [
-            ("persistentmembers", "yes"),
-            ("autofill", "yes"),
-            ("shared_lastcall", "yes"),
-        ]),
+        section(
+            "general",
+            [
+                ("persistentmembers", "yes"),
+                ("autofill", "yes"),
+                ("shared_lastcall", "yes"),
+            ],
+        ),
     ]
     for group in dialplan.skill_groups.values():
         options = [

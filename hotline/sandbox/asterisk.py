@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -62,8 +63,13 @@ class AsteriskSandbox:
     def cli(self, command: str, timeout: float = 20.0) -> str:
         """Run one Asterisk CLI command through the control socket and return its output."""
         try:
-            out = subprocess.run(["chroot", str(self.root), "asterisk", "-rx", command],
-                                 capture_output=True, text=True, timeout=timeout, check=False)
+            out = subprocess.run(
+                ["chroot", str(self.root), "asterisk", "-rx", command],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
         except subprocess.TimeoutExpired as exc:
             raise SandboxError(f"Asterisk did not answer `{command}` in {timeout:.0f} s") from exc
         if out.returncode != 0:
@@ -77,9 +83,14 @@ class AsteriskSandbox:
         (self.root / "run/asterisk").mkdir(parents=True, exist_ok=True)
         self.pidfile.unlink(missing_ok=True)
         # -g: dump core on crash is not wanted; -n: no colour; daemon mode forks and returns
-        subprocess.run(["chroot", str(self.root), "asterisk", "-n"], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
-                       env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"})
+        subprocess.run(
+            ["chroot", str(self.root), "asterisk", "-n"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.running():
@@ -99,10 +110,8 @@ class AsteriskSandbox:
         pid = self.pid()
         if pid is None:
             return
-        try:
+        with contextlib.suppress(SandboxError):
             self.cli("core stop now", timeout=timeout)
-        except SandboxError:
-            pass
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
             time.sleep(0.1)

@@ -23,7 +23,7 @@ _DST = (bytes([10, 0, 0, 1]), 10000)
 
 
 def _checksum(header: bytes) -> int:
-    total = sum(struct.unpack(f"!{len(header) // 2}H", header))
+    total: int = sum(struct.unpack(f"!{len(header) // 2}H", header))
     while total > 0xFFFF:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF
@@ -50,8 +50,9 @@ def press(key: str, index: int) -> bytes:
     last = seq0 + TONE_PACKETS
     packets += [(last, samples * TONE_PACKETS, False, True)] * END_PACKETS
     for n, (seq, duration, marker, end) in enumerate(packets):
-        header = struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | PAYLOAD_TYPE, seq & 0xFFFF,
-                             timestamp, SSRC)
+        header = struct.pack(
+            "!BBHII", 0x80, (0x80 if marker else 0) | PAYLOAD_TYPE, seq & 0xFFFF, timestamp, SSRC
+        )
         payload = struct.pack("!BBH", event, (0x80 if end else 0) | VOLUME, min(duration, 0xFFFF))
         frame = _frame(header + payload)
         usec = min(n, TONE_PACKETS) * PACKET_MS * 1000

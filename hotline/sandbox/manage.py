@@ -63,13 +63,19 @@ class Sandbox:
         require_root("`hotline sandbox up`")
         require_tool("sipp", "sip-tester")
         dialplan = load_dialplan(self.settings.dialplan_path)  # a bad YAML stops here, before any change
-        progress(f"Dialplan: {len(dialplan.menus)} menus, {len(dialplan.skill_groups)} skill groups, "
-                 f"{len(dialplan.operators)} operators")
+        progress(
+            f"Dialplan: {len(dialplan.menus)} menus, {len(dialplan.skill_groups)} skill groups, "
+            f"{len(dialplan.operators)} operators"
+        )
         ensure_root(self.settings.asterisk_root, progress)
         secrets = self.secrets(dialplan)
         progress("Prompts: building (synthesized with espeak-ng unless a recording exists)...")
-        report = build_prompts(dialplan, self.settings.sounds_dir, self.prompts_dir,
-                               progress=lambda done, total, item: progress(f"  [{done}/{total}] {item}"))
+        report = build_prompts(
+            dialplan,
+            self.settings.sounds_dir,
+            self.prompts_dir,
+            progress=lambda done, total, item: progress(f"  [{done}/{total}] {item}"),
+        )
         progress(f"Prompts: {report.summary()}")
         self.asterisk.install_sounds(self.prompts_dir)
         changed = self.asterisk.install_config(render_all(dialplan, self.settings, secrets))
@@ -82,8 +88,10 @@ class Sandbox:
         else:
             progress("Asterisk: starting...")
             self.asterisk.start()
-        progress(f"Asterisk: ready, SIP udp {self.settings.host}:{self.settings.sip_port}, "
-                 f"AMI {self.settings.host}:{self.settings.ami_port}")
+        progress(
+            f"Asterisk: ready, SIP udp {self.settings.host}:{self.settings.sip_port}, "
+            f"AMI {self.settings.host}:{self.settings.ami_port}"
+        )
         redis = self.redis(secrets)
         redis.start()
         progress(f"Redis: ready on {self.settings.host}:{self.settings.redis_port} (append-only file on)")
@@ -99,7 +107,7 @@ class Sandbox:
         try:
             dialplan = load_dialplan(self.settings.dialplan_path)
             redis = self.redis(self.secrets(dialplan))
-        except Exception:  # noqa: BLE001 - a broken YAML must not keep Redis running
+        except Exception:
             redis = None
         if redis is not None and redis.pid() is not None:
             redis.stop()
@@ -113,13 +121,19 @@ class Sandbox:
         if running:
             version = self.asterisk.cli("core show version").split(" built")[0]
             contacts = self.asterisk.cli("pjsip show contacts")
-            registered = sorted({line.split("/")[0].split()[-1] for line in contacts.splitlines()
-                                 if "Contact:" in line and "sip:" in line and "carrier" not in line})
+            registered = sorted(
+                {
+                    line.split("/")[0].split()[-1]
+                    for line in contacts.splitlines()
+                    if "Contact:" in line and "sip:" in line and "carrier" not in line
+                }
+            )
         redis_running = False
         try:
             dialplan = load_dialplan(self.settings.dialplan_path)
             redis_running = self.redis(self.secrets(dialplan)).ping()
-        except Exception:  # noqa: BLE001 - status reports, it does not fail
+        except Exception:
             redis_running = False
-        return SandboxStatus(is_built(self.settings.asterisk_root), running, redis_running,
-                             version or "", registered or [])
+        return SandboxStatus(
+            is_built(self.settings.asterisk_root), running, redis_running, version or "", registered or []
+        )

@@ -36,21 +36,23 @@ class RedisSandbox:
         return self.dir / "redis.pid"
 
     def config(self) -> str:
-        return "\n".join([
-            f"bind {self.host}",
-            f"port {self.port}",
-            "protected-mode yes",
-            f"requirepass {self.password}",
-            f"dir {self.dir}",
-            "daemonize yes",
-            f"pidfile {self.pidfile}",
-            f"logfile {self.dir / 'redis.log'}",
-            'save ""',
-            "appendonly yes",
-            "appendfsync everysec",
-            'appendfilename "hotline.aof"',
-            "",
-        ])
+        return "\n".join(
+            [
+                f"bind {self.host}",
+                f"port {self.port}",
+                "protected-mode yes",
+                f"requirepass {self.password}",
+                f"dir {self.dir}",
+                "daemonize yes",
+                f"pidfile {self.pidfile}",
+                f"logfile {self.dir / 'redis.log'}",
+                'save ""',
+                "appendonly yes",
+                "appendfsync everysec",
+                'appendfilename "hotline.aof"',
+                "",
+            ]
+        )
 
     def ping(self) -> bool:
         """True if our Redis answers; SandboxError if something else holds the port."""
@@ -66,7 +68,8 @@ class RedisSandbox:
             if "AUTH" in str(exc):
                 raise SandboxError(
                     f"another Redis without a password listens on {self.host}:{self.port}: stop it with "
-                    "`service redis-server stop`, or set HOTLINE_REDIS_PORT") from exc
+                    "`service redis-server stop`, or set HOTLINE_REDIS_PORT"
+                ) from exc
             raise
         except (redis.ConnectionError, redis.TimeoutError):
             return False
@@ -78,12 +81,18 @@ class RedisSandbox:
             return
         server = require_tool("redis-server", "redis-server")
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.chmod(0o700)  # the append-only file holds citizens' numbers
         conf = self.dir / "redis.conf"
         fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(self.config())
-        subprocess.run([server, str(conf)], check=True, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [server, str(conf)],
+            check=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.ping():

@@ -19,8 +19,14 @@ from hotline.sandbox.preflight import require_disk, require_root, require_tool
 SUITE = "sid"
 PACKAGES = ("asterisk", "asterisk-modules", "asterisk-core-sounds-ru-gsm", "asterisk-core-sounds-en-gsm")
 MARKER = ".hotline-root.json"
-_ROOT_OWNED = ("etc/asterisk", "var/lib/asterisk", "var/spool/asterisk", "var/log/asterisk",
-               "run/asterisk", "usr/share/asterisk")
+_ROOT_OWNED = (
+    "etc/asterisk",
+    "var/lib/asterisk",
+    "var/spool/asterisk",
+    "var/log/asterisk",
+    "run/asterisk",
+    "usr/share/asterisk",
+)
 _NEED_MB = 1500
 
 Progress = Callable[[str], None]
@@ -48,8 +54,10 @@ def debian_mirror(apt_dir: Path = Path("/etc/apt")) -> str:
     for uri in candidates:
         if "/debian" in uri and "security" not in uri:
             return uri
-    raise SandboxError("no Debian mirror found in apt's sources (/etc/apt/sources.list*): "
-                       "this must run on Debian 12 with apt configured")
+    raise SandboxError(
+        "no Debian mirror found in apt's sources (/etc/apt/sources.list*): "
+        "this must run on Debian 12 with apt configured"
+    )
 
 
 def is_built(root: Path) -> bool:
@@ -82,20 +90,31 @@ def ensure_root(root: Path, progress: Progress) -> Path:
         for line in proc.stdout:
             line = line.rstrip()
             log_lines.append(line)
-            if line.startswith(("I: Retrieving", "I: Validating", "I: Extracting", "I: Installing",
-                                "I: Configuring", "I: Base system")):
+            if line.startswith(
+                (
+                    "I: Retrieving",
+                    "I: Validating",
+                    "I: Extracting",
+                    "I: Installing",
+                    "I: Configuring",
+                    "I: Base system",
+                )
+            ):
                 progress(f"  {line[3:]}")
     if proc.returncode != 0:
         tail = "\n".join(log_lines[-15:])
-        raise SandboxError(f"debootstrap failed (exit {proc.returncode}). Its last lines:\n{tail}\n"
-                           "Check that the Debian mirror is reachable and the disk has space, then run again.")
+        raise SandboxError(
+            f"debootstrap failed (exit {proc.returncode}). Its last lines:\n{tail}\n"
+            "Check that the Debian mirror is reachable and the disk has space, then run again."
+        )
     _prepare(partial)
     if root.exists():
         shutil.rmtree(root)
     partial.rename(root)
     version = asterisk_version(root)
-    (root / MARKER).write_text(json.dumps({"suite": SUITE, "packages": PACKAGES, "asterisk": version}),
-                               encoding="utf-8")
+    (root / MARKER).write_text(
+        json.dumps({"suite": SUITE, "packages": PACKAGES, "asterisk": version}), encoding="utf-8"
+    )
     progress(f"Asterisk root: ready ({version})")
     return root
 

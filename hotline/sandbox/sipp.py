@@ -18,6 +18,7 @@ from hotline.errors import SandboxError
 from hotline.sandbox.dtmf import write_presses
 from hotline.sandbox.preflight import require_tool
 
+
 def scenario_path(name: str) -> Path:
     return Path(str(resources.files("hotline.sandbox") / "sipp" / name))
 
@@ -34,8 +35,10 @@ def free_udp_port_pair(host: str = "127.0.0.1") -> int:
         port = free_udp_port(host)
         port -= port % 2
         try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a, \
-                    socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b:
+            with (
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a,
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b,
+            ):
                 a.bind((host, port))
                 b.bind((host, port + 1))
         except OSError:
@@ -177,39 +180,71 @@ class SippResult:
         return self.returncode == 0
 
 
-async def run_sipp(args: list[str], workdir: Path, timeout: float) -> SippResult:
+async def run_sipp(args: list[str], workdir: Path, limit: float) -> SippResult:
     """Run SIPp in the foreground (-nostdin) and wait for it; its exit code says pass (0) or fail."""
     sipp = require_tool("sipp", "sip-tester")
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - a local mkdir, not I/O worth a thread
     err_file = workdir / "errors.log"
     proc = await asyncio.create_subprocess_exec(
-        sipp, *args, "-nostdin", "-trace_err", "-error_file", str(err_file),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        cwd=workdir)
+        sipp,
+        *args,
+        "-nostdin",
+        "-trace_err",
+        "-error_file",
+        str(err_file),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=workdir,
+    )
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+        out, _ = await asyncio.wait_for(proc.communicate(), limit)
     except (TimeoutError, asyncio.CancelledError):
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         await proc.wait()
         raise
     errors = err_file.read_text(errors="replace") if err_file.exists() else ""
-    return SippResult(proc.returncode if proc.returncode is not None else -1,
-                      out.decode(errors="replace")[-4000:], errors[-4000:])
+    return SippResult(
+        proc.returncode if proc.returncode is not None else -1,
+        out.decode(errors="replace")[-4000:],
+        errors[-4000:],
+    )
 
 
-async def place_call(call: CitizenCall, *, asterisk: str, port: int, local_ip: str, workdir: Path) -> SippResult:
+async def place_call(
+    call: CitizenCall, *, asterisk: str, port: int, local_ip: str, workdir: Path
+) -> SippResult:
     """One citizen's call through the carrier trunk; returns when the call is over."""
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - a local mkdir, not I/O worth a thread
     xml = workdir / "citizen.xml"
     pcaps = write_presses("".join(k.digit for k in call.keys), workdir)
     xml.write_text(call.scenario(pcaps), encoding="utf-8")
-    args = [f"{asterisk}:{port}", "-sf", str(xml), "-s", call.number, "-i", local_ip,
-            "-p", str(free_udp_port(local_ip)), "-mp", str(free_udp_port_pair(local_ip)),
-            "-m", "1", "-l", "1", "-timeout", f"{int(call.wait_for_end + 60)}s", "-timeout_error",
-            "-trace_msg", "-message_file", str(workdir / "messages.log")]
+    args = [
+        f"{asterisk}:{port}",
+        "-sf",
+        str(xml),
+        "-s",
+        call.number,
+        "-i",
+        local_ip,
+        "-p",
+        str(free_udp_port(local_ip)),
+        "-mp",
+        str(free_udp_port_pair(local_ip)),
+        "-m",
+        "1",
+        "-l",
+        "1",
+        "-timeout",
+        f"{int(call.wait_for_end + 60)}s",
+        "-timeout_error",
+        "-trace_msg",
+        "-message_file",
+        str(workdir / "messages.log"),
+    ]
     budget = call.wait_for_end + sum(k.after for k in call.keys) + (call.hang_up_after or 0) + 60
-    return await run_sipp(args, workdir, timeout=budget)
+    return await run_sipp(args, workdir, limit=budget)
 
 
 @dataclass
@@ -233,12 +268,33 @@ class OperatorPhone:
         if not self.port:
             self.port = free_udp_port(self.local_ip)
         result = await run_sipp(
-            [f"{self.asterisk}:{self.asterisk_port}", "-sf", str(scenario_path("operator_register.xml")),
-             "-s", self.operator_id, "-au", self.operator_id, "-ap", self.password,
-             "-i", self.local_ip, "-p", str(self.port), "-m", "1", "-timeout", "15s", "-timeout_error"],
-            self.workdir / "register", timeout=30)
+            [
+                f"{self.asterisk}:{self.asterisk_port}",
+                "-sf",
+                str(scenario_path("operator_register.xml")),
+                "-s",
+                self.operator_id,
+                "-au",
+                self.operator_id,
+                "-ap",
+                self.password,
+                "-i",
+                self.local_ip,
+                "-p",
+                str(self.port),
+                "-m",
+                "1",
+                "-timeout",
+                "15s",
+                "-timeout_error",
+            ],
+            self.workdir / "register",
+            limit=30,
+        )
         if not result.ok:
-            raise SandboxError(f"operator {self.operator_id} could not register: {result.errors or result.screen}")
+            raise SandboxError(
+                f"operator {self.operator_id} could not register: {result.errors or result.screen}"
+            )
 
     async def start(self) -> None:
         """Register, then answer calls until stopped."""
@@ -246,12 +302,29 @@ class OperatorPhone:
         sipp = require_tool("sipp", "sip-tester")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._proc = await asyncio.create_subprocess_exec(
-            sipp, "-sf", str(scenario_path("operator_answer.xml")), "-s", self.operator_id,
-            "-i", self.local_ip, "-p", str(self.port), "-mp", str(free_udp_port_pair(self.local_ip)),
-            "-nostdin", "-trace_msg", "-message_file", str(self.message_file),
-            "-trace_err", "-error_file", str(self.workdir / "errors.log"),
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL, cwd=self.workdir)
+            sipp,
+            "-sf",
+            str(scenario_path("operator_answer.xml")),
+            "-s",
+            self.operator_id,
+            "-i",
+            self.local_ip,
+            "-p",
+            str(self.port),
+            "-mp",
+            str(free_udp_port_pair(self.local_ip)),
+            "-nostdin",
+            "-trace_msg",
+            "-message_file",
+            str(self.message_file),
+            "-trace_err",
+            "-error_file",
+            str(self.workdir / "errors.log"),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+            cwd=self.workdir,
+        )
 
     async def stop(self) -> None:
         if self._proc is not None and self._proc.returncode is None:
@@ -271,6 +344,7 @@ class OperatorPhone:
         count = 0
         for message in re.split(r"\n-{10,}.*\n", text):
             if re.search(r"^INVITE sip:", message, re.MULTILINE) and re.search(
-                    rf"^From:.*\b{re.escape(caller)}\b", message, re.MULTILINE):
+                rf"^From:.*\b{re.escape(caller)}\b", message, re.MULTILINE
+            ):
                 count += 1
         return count

@@ -42,12 +42,15 @@ async def engine(hotline: Hotline) -> AsyncIterator[Engine]:
 
 
 @pytest_asyncio.fixture
-async def operators(hotline: Hotline, request: pytest.FixtureRequest) -> AsyncIterator[dict[str, OperatorPhone]]:
+async def operators(
+    hotline: Hotline, request: pytest.FixtureRequest
+) -> AsyncIterator[dict[str, OperatorPhone]]:
     """Every operator of the dialplan on a registered SIPp phone that answers and talks for 3 s."""
     workdir = hotline.workdir / request.node.name / "operators"
     phones = {
-        op: OperatorPhone(op, hotline.secrets.operators[op], hotline.settings.host, hotline.settings.sip_port,
-                          workdir / op)
+        op: OperatorPhone(
+            op, hotline.secrets.operators[op], hotline.settings.host, hotline.settings.sip_port, workdir / op
+        )
         for op in hotline.dialplan.operators
     }
     await asyncio.gather(*(phone.start() for phone in phones.values()))
@@ -64,7 +67,12 @@ def call(hotline: Hotline, request: pytest.FixtureRequest) -> Call:
 
     async def place(citizen: CitizenCall) -> SippResult:
         workdir = hotline.workdir / request.node.name / f"citizen-{next(count)}"
-        return await place_call(citizen, asterisk=hotline.settings.host, port=hotline.settings.sip_port,
-                                local_ip=hotline.settings.carrier_address, workdir=workdir)
+        return await place_call(
+            citizen,
+            asterisk=hotline.settings.host,
+            port=hotline.settings.sip_port,
+            local_ip=hotline.settings.carrier_address,
+            workdir=workdir,
+        )
 
     return place

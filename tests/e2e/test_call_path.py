@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from harness import CLOSED, Call, Hotline, journal_of, new_caller
 from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 
 from hotline.engine import Engine
 from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone
-
-from harness import CLOSED, Call, Hotline, journal_of, new_caller
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +40,8 @@ MAIN_MENU_PATHS = ["11", "2", "3", "4", "5", "61", "0"]
 
 @pytest.mark.parametrize("keys", MAIN_MENU_PATHS)
 async def test_each_main_menu_option_reaches_an_operator_of_its_skill_group(
-        keys: str, hotline: Hotline, engine: Engine, operators: dict[str, OperatorPhone], call: Call) -> None:
+    keys: str, hotline: Hotline, engine: Engine, operators: dict[str, OperatorPhone], call: Call
+) -> None:
     """Pressing the option's keys rings an operator of that group, who answers and is bridged."""
     group = expected_group(hotline, keys)
     caller = new_caller()
@@ -57,7 +57,8 @@ async def test_each_main_menu_option_reaches_an_operator_of_its_skill_group(
 
 
 async def test_an_invalid_key_is_reprompted_and_the_caller_can_still_choose(
-        hotline: Hotline, engine: Engine, operators: dict[str, OperatorPhone], call: Call) -> None:
+    hotline: Hotline, engine: Engine, operators: dict[str, OperatorPhone], call: Call
+) -> None:
     """8 is not in the main menu: the caller hears it, then presses 2 and reaches cold water."""
     caller = new_caller()
     result = await call(CitizenCall(caller=caller, keys=(Key("8", 2.0), Key("2", 2.5))))
@@ -66,11 +67,13 @@ async def test_an_invalid_key_is_reprompted_and_the_caller_can_still_choose(
     assert record.path == "main:8:invalid>main:2:chosen"
     assert record.group == "water"
     answered = who_answered(operators, caller)
-    assert len(answered) == 1 and "water" in hotline.dialplan.operators[answered[0]].skills
+    assert len(answered) == 1
+    assert "water" in hotline.dialplan.operators[answered[0]].skills
 
 
 async def test_no_key_at_all_leads_to_the_general_queue_after_the_retries(
-        hotline: Hotline, engine: Engine, operators: dict[str, OperatorPhone], call: Call) -> None:
+    hotline: Hotline, engine: Engine, operators: dict[str, OperatorPhone], call: Call
+) -> None:
     """A caller who presses nothing hears the menu again each time, then reaches any operator."""
     caller = new_caller()
     result = await call(CitizenCall(caller=caller, wait_for_end=240))
@@ -83,7 +86,8 @@ async def test_no_key_at_all_leads_to_the_general_queue_after_the_retries(
 
 
 async def test_a_caller_hanging_up_in_the_menu_ends_cleanly_and_leaves_nothing_behind(
-        hotline: Hotline, engine: Engine, call: Call) -> None:
+    hotline: Hotline, engine: Engine, call: Call
+) -> None:
     """The hangup is the ordinary end of a call: logged as such, no error, no task or socket left."""
     tasks_before = asyncio.all_tasks()
     caller = new_caller()
@@ -95,18 +99,22 @@ async def test_a_caller_hanging_up_in_the_menu_ends_cleanly_and_leaves_nothing_b
                 break
             await asyncio.sleep(0.1)
     ends = [e for e in logs if e["event"] == "agi.call.end"]
-    assert len(ends) == 1 and ends[0]["outcome"] == "caller_hung_up"
+    assert len(ends) == 1
+    assert ends[0]["outcome"] == "caller_hung_up"
     call_lines = [e for e in logs if e.get("call_id")]
-    assert call_lines and {e["call_id"] for e in call_lines} == {ends[0]["call_id"]}
+    assert call_lines
+    assert {e["call_id"] for e in call_lines} == {ends[0]["call_id"]}
     assert not [e for e in logs if e["log_level"] in ("error", "critical")]
-    assert engine.agi.active_calls == 0 and not engine.agi.tasks
+    assert engine.agi.active_calls == 0
+    assert not engine.agi.tasks
     new_tasks = asyncio.all_tasks() - tasks_before
     left = [t for t in new_tasks if "/ivr/" in t.get_coro().cr_code.co_filename]  # type: ignore[union-attr]
     assert not left, left  # (the AMI client may have started its event worker meanwhile: not the call's)
 
 
 async def test_closed_hours_play_the_closed_announcement_and_hang_up(
-        hotline: Hotline, engine: Engine, operators: dict[str, OperatorPhone], call: Call) -> None:
+    hotline: Hotline, engine: Engine, operators: dict[str, OperatorPhone], call: Call
+) -> None:
     """On a Sunday the caller hears the opening hours and the call ends; no operator rings."""
     engine.clock = lambda: CLOSED
     caller = new_caller()
@@ -118,7 +126,8 @@ async def test_closed_hours_play_the_closed_announcement_and_hang_up(
 
 
 async def test_with_the_engine_down_asterisk_announces_and_queues_to_the_general_group(
-        hotline: Hotline, operators: dict[str, OperatorPhone], call: Call) -> None:
+    hotline: Hotline, operators: dict[str, OperatorPhone], call: Call
+) -> None:
     """No FastAGI server: Asterisk's fallback plays its prompt and an operator of the general group
     answers. The caller is never left in silence."""
     caller = new_caller()

@@ -10,12 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
+from test_agi_channel import Outcome, call
 
 from hotline.errors import AgiCommandError, CallHangup
 from ivr.agi import format_command
 from ivr.channel import AgiChannel
-
-from test_agi_channel import Outcome, call
 
 CAPTURE = json.loads((Path(__file__).parent / "agi_transcripts" / "asterisk22_call.json").read_text("utf-8"))
 

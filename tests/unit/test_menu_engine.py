@@ -323,5 +323,8 @@ async def test_a_wrong_key_during_the_greeting_is_answered_at_once(default: Dial
     outcome = await run_menu(default, io, MONDAY_10)
     assert (outcome.kind, outcome.group) == ("queue", "water")
     assert [step.result for step in outcome.path] == ["invalid", "chosen"]
-    assert io.log[:3] == [("play", f"greeting/{ANY_KEY}"), ("play", f"invalid_key/{ANY_KEY}"),
-                          ("play", f"main_menu/{ANY_KEY}")]
+    assert io.log[:3] == [
+        ("play", f"greeting/{ANY_KEY}"),
+        ("play", f"invalid_key/{ANY_KEY}"),
+        ("play", f"main_menu/{ANY_KEY}"),
+    ]

@@ -27,7 +27,9 @@ def settings(tmp_path: Path) -> Settings:
 
 def test_queues_have_one_queue_per_group_with_levels_as_penalties(tiny: Dialplan) -> None:
     """Each skill group is a prefixed queue; an operator's level 1 is penalty 0, level 2 penalty 1."""
-    assert render_queues(tiny) == """\
+    assert (
+        render_queues(tiny)
+        == """\
 ; Rendered by `hotline` from the skill groups and operators of the dialplan YAML.
 
 [general]
@@ -66,6 +68,7 @@ setqueuevar = yes
 setqueueentryvar = yes
 member = PJSIP/op1,0,op1,PJSIP/op1
 """
+    )
 
 
 def test_manager_binds_loopback_denies_all_and_grants_least_classes(settings: Settings) -> None:
@@ -77,10 +80,13 @@ def test_manager_binds_loopback_denies_all_and_grants_least_classes(settings: Se
     assert "permit = 127.0.0.1/255.255.255.255\n" in text
     assert "read = system,call,agent\n" in text
     assert "write = agent,reporting\n" in text
-    assert "originate" not in text and "command" not in text
+    assert "originate" not in text
+    assert "command" not in text
 
 
-def test_pjsip_identifies_the_trunk_by_address_and_operators_by_password(tiny: Dialplan, settings: Settings) -> None:
+def test_pjsip_identifies_the_trunk_by_address_and_operators_by_password(
+    tiny: Dialplan, settings: Settings
+) -> None:
     """The carrier is matched by source address; each operator has an endpoint, digest auth and one AOR."""
     text = render_pjsip(tiny, settings, SECRETS)
     assert "[carrier-identify]\ntype = identify\nendpoint = carrier\nmatch = 127.0.0.2\n" in text
@@ -93,7 +99,8 @@ def test_pjsip_identifies_the_trunk_by_address_and_operators_by_password(tiny: D
 
 
 def test_extensions_hand_calls_to_fastagi_and_fall_back_to_the_general_queue(
-        tiny: Dialplan, settings: Settings) -> None:
+    tiny: Dialplan, settings: Settings
+) -> None:
     """The entry runs AGI; anything but SUCCESS goes to the fallback announcement and the general queue."""
     text = render_extensions(tiny, settings)
     assert "exten => 565602,1,NoOp(hotline call from ${CALLERID(num)})\n" in text
@@ -101,9 +108,14 @@ def test_extensions_hand_calls_to_fastagi_and_fall_back_to_the_general_queue(
     assert ' same => n,GotoIf($["${AGISTATUS}" = "SUCCESS"]?hotline-after-ivr,s,1)\n' in text
     assert " same => n,Goto(hotline-fallback,s,1)\n" in text
     assert "[hotline-fallback]\n" in text
-    assert " same => n,Playback(/var/lib/hotline/sounds/ru/fallback)\n same => n,Goto(hotline-queues,general,1)\n" in text
-    assert "exten => heating,1,Set(HOTLINE_GROUP=heating)\n same => n,Set(HOTLINE_QUEUE=hotline-heating)\n" \
-           " same => n,Queue(hotline-heating,r,,,300)\n" in text
+    assert (
+        " same => n,Playback(/var/lib/hotline/sounds/ru/fallback)\n"
+        " same => n,Goto(hotline-queues,general,1)\n" in text
+    )
+    assert (
+        "exten => heating,1,Set(HOTLINE_GROUP=heating)\n same => n,Set(HOTLINE_QUEUE=hotline-heating)\n"
+        " same => n,Queue(hotline-heating,r,,,300)\n" in text
+    )
     assert "exten => 101,hint,PJSIP/op1\n" in text
     # a `;` in the hotline's name must not turn the rest of a line into a comment
     assert r"Тест\; линия" in text
@@ -123,8 +135,9 @@ def test_a_line_break_in_a_value_is_refused() -> None:
         section("x", [("callerid", "a\nsecret = stolen")])
 
 
-def test_written_secret_files_are_readable_by_their_owner_only(tiny: Dialplan, settings: Settings,
-                                                               tmp_path: Path) -> None:
+def test_written_secret_files_are_readable_by_their_owner_only(
+    tiny: Dialplan, settings: Settings, tmp_path: Path
+) -> None:
     """pjsip.conf and manager.conf hold passwords: mode 0600; unchanged files are not rewritten."""
     files = render_all(tiny, settings, SECRETS)
     dest = tmp_path / "etc"

@@ -40,7 +40,8 @@ def test_a_public_listen_address_is_refused() -> None:
 def test_secrets_are_generated_strong_private_and_kept(tmp_path: Path) -> None:
     """Passwords are long and random, the file is 0600, and a second load returns the same ones."""
     first = load_or_create(tmp_path, ["op1", "op2"])
-    assert len(first.ami) >= 32 and len(first.redis) >= 32
+    assert len(first.ami) >= 32
+    assert len(first.redis) >= 32
     assert first.operators["op1"] != first.operators["op2"]
     assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
     again = load_or_create(tmp_path, ["op1", "op2"])
