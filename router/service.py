@@ -17,7 +17,8 @@ from redis.exceptions import RedisError
 
 from hotline.errors import AmiError
 from hotline.log import get_logger
-from router.ami import AmiClient, Message, Subscription
+from router.ami import AmiClient, Subscription
+from router.ami_wire import Message
 from router.state import LiveState
 
 log = get_logger("router.service")

@@ -38,7 +38,7 @@ from hotline.constants import (
 )
 from hotline.errors import AmiActionFailed
 from hotline.log import get_logger
-from router.ami import Message
+from router.ami_wire import Message
 from router.redis_text import fields, text, text_hash, texts
 
 log = get_logger("router.state")

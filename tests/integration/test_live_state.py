@@ -12,7 +12,8 @@ from fake_ami import Action as FakeAction
 from redis.asyncio import Redis
 
 from hotline.constants import KEY_QUEUE_MEMBERS
-from router.ami import AmiClient, FrameParser, Message
+from router.ami import AmiClient
+from router.ami_wire import FrameParser, Message
 from router.service import Router
 from router.state import LiveState, QueueMember, QueueSnapshot, from_json, to_json
 

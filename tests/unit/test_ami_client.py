@@ -28,7 +28,8 @@ from hotline.errors import (
     AmiTimeout,
     UnsafeValueError,
 )
-from router.ami import AmiClient, FrameParser, Message, encode_action, parse_frame
+from router.ami import AmiClient
+from router.ami_wire import FrameParser, Message, encode_action, parse_frame
 
 
 def make_client(fake: FakeAmi, **overrides: Any) -> AmiClient:
