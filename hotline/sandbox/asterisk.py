@@ -12,6 +12,7 @@ from pathlib import Path
 
 from hotline.errors import SandboxError
 from hotline.render import write_config
+from hotline.sandbox.pidfile import live_pid
 
 
 class AsteriskSandbox:
@@ -51,11 +52,7 @@ class AsteriskSandbox:
             tmp.rename(dest)
 
     def pid(self) -> int | None:
-        try:
-            pid = int(self.pidfile.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        return pid if Path(f"/proc/{pid}").exists() else None
+        return live_pid(self.pidfile)
 
     def running(self) -> bool:
         return self.pid() is not None

@@ -17,6 +17,7 @@ from pathlib import Path
 import redis
 
 from hotline.errors import SandboxError
+from hotline.sandbox.pidfile import live_pid
 from hotline.sandbox.preflight import require_tool
 
 
@@ -101,11 +102,7 @@ class RedisSandbox:
         raise SandboxError(f"Redis did not start within {timeout:.0f} s: read {self.dir / 'redis.log'}")
 
     def pid(self) -> int | None:
-        try:
-            pid = int(self.pidfile.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        return pid if Path(f"/proc/{pid}").exists() else None
+        return live_pid(self.pidfile)
 
     def stop(self, timeout: float = 20.0) -> None:
         """SIGTERM: Redis flushes the append-only file and exits."""

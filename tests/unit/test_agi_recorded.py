@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from test_agi_channel import Outcome, call
+from fake_asterisk import Outcome, call
 
 from hotline.errors import AgiCommandError, CallHangup
 from ivr.agi import format_command

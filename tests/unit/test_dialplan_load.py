@@ -7,43 +7,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from dialplan_edits import DEFAULT, FIXTURES, problems_of, variant, where
 
 from hotline.dialplan import MAX_FILE_BYTES, dialplan_files, load_dialplan
 from hotline.dialplan.model import Action, Span, TimeRange
 from hotline.dialplan.strictyaml import Mapping, Refused, Sequence, read_yaml
 from hotline.errors import ConfigError, Problem
 
-DEFAULT = Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml"
-FIXTURES = Path(__file__).resolve().parent / "dialplans"
 
-
-def variant(tmp_path: Path, *edits: tuple[str, str], name: str = "hotline.yaml") -> Path:
-    """A copy of the default dialplan with each `old` text (found exactly once) replaced by `new`."""
-    text = DEFAULT.read_text(encoding="utf-8")
-    for old, new in edits:
-        assert text.count(old) == 1, f"edit target not unique: {old!r}"
-        text = text.replace(old, new)
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def problems_of(path: Path) -> list[Problem]:
-    with pytest.raises(ConfigError) as info:
-        load_dialplan(path)
-    return info.value.problems
-
-
-def at(path: Path, needle: str, part: str | None = None) -> tuple[str, int, int]:
-    """File, 1-based line and column of `part` (default: all) of the only `needle` in the file."""
-    text = path.read_text(encoding="utf-8")
-    assert text.count(needle) == 1, f"needle not unique: {needle!r}"
-    index = text.index(needle) + (needle.index(part) if part else 0)
-    line = text.count("\n", 0, index) + 1
-    return str(path), line, index - (text.rfind("\n", 0, index) + 1) + 1
-
-
-def where(p: Problem) -> tuple[str, int, int]:
+def place(p: Problem) -> tuple[str, int, int]:
     return p.file, p.line, p.column
 
 
@@ -136,18 +108,18 @@ def test_default_groups_operators_and_prompts_are_read_with_their_defaults() -> 
 def test_objects_carry_the_span_they_were_read_from() -> None:
     """Menus, prompts, groups, operators and actions know their file, line and column."""
     d = load_dialplan(DEFAULT)
-    assert d.menus["heating"].span == Span(*at(DEFAULT, "\n  heating:\n    prompt", "heating"))
-    assert d.prompts["transfer"].span == Span(*at(DEFAULT, "  transfer:\n    ru", "transfer"))
-    assert d.skill_groups["gas"].span == Span(*at(DEFAULT, "  gas:\n    title", "gas"))
-    assert d.operators["op103"].span == Span(*at(DEFAULT, "id: op103"))
-    assert d.menus["main"].options["2"].span == Span(*at(DEFAULT, '"2": {queue: water}', "{"))
+    assert d.menus["heating"].span == Span(*where(DEFAULT, "\n  heating:\n    prompt", "heating"))
+    assert d.prompts["transfer"].span == Span(*where(DEFAULT, "  transfer:\n    ru", "transfer"))
+    assert d.skill_groups["gas"].span == Span(*where(DEFAULT, "  gas:\n    title", "gas"))
+    assert d.operators["op103"].span == Span(*where(DEFAULT, "id: op103"))
+    assert d.menus["main"].options["2"].span == Span(*where(DEFAULT, '"2": {queue: water}', "{"))
 
 
 def test_a_dtmf_key_written_without_quotes_is_the_same_text_key(tmp_path: Path) -> None:
     """`1:` unquoted is the key "1", as text: it is not turned into the number 1."""
     path = variant(tmp_path, ('      "1": {menu: heating}\n      "2"', '      1: {menu: heating}\n      "2"'))
     assert load_dialplan(path).menus["main"].options["1"] == Action(
-        "menu", "heating", span=Span(*at(path, "1: {menu: heating}", "{"))
+        "menu", "heating", span=Span(*where(path, "1: {menu: heating}", "{"))
     )
 
 
@@ -195,7 +167,7 @@ def test_a_directory_loads_its_yaml_files_as_one_dialplan(tmp_path: Path) -> Non
         set(default.operators),
     )
     assert d.menus["main"].span == Span(
-        str(tmp_path / "20-menus.yml"), *at(tmp_path / "20-menus.yml", "  main:", "main")[1:]
+        str(tmp_path / "20-menus.yml"), *where(tmp_path / "20-menus.yml", "  main:", "main")[1:]
     )
 
 
@@ -204,8 +176,8 @@ def test_a_section_in_two_files_is_a_duplicate_naming_both_places(tmp_path: Path
     write_split(tmp_path, {**SPLIT, "50-extra.yaml": ("hours",)})
     [p] = problems_of(tmp_path)
     first = tmp_path / "10-line.yaml"
-    _, line, column = at(first, "\nhours:", "hours")
-    assert where(p) == (str(tmp_path / "50-extra.yaml"), 1, 1)
+    _, line, column = where(first, "\nhours:", "hours")
+    assert place(p) == (str(tmp_path / "50-extra.yaml"), 1, 1)
     assert p.message == f"duplicate section 'hours' (also at {first}:{line}:{column})"
     assert p.hint == "define each section in one file only"
 
@@ -247,9 +219,9 @@ def test_the_error_lists_every_problem_as_file_line_column_message_and_hint(tmp_
     )
     with pytest.raises(ConfigError) as info:
         load_dialplan(path)
-    f, l1, c1 = at(path, "name: no", "no")
-    _, l2, c2 = at(path, "retries: 30", "30")
-    _, l3, c3 = at(path, "{queue: watr}", "watr")
+    f, l1, c1 = where(path, "name: no", "no")
+    _, l2, c2 = where(path, "retries: 30", "30")
+    _, l3, c3 = where(path, "{queue: watr}", "watr")
     assert str(info.value) == (
         "3 problems in the configuration:\n"
         f"  {f}:{l1}:{c1}: hotline.name: ambiguous value 'no': YAML tools read it as a yes/no value,"
@@ -267,7 +239,7 @@ def test_a_yaml_syntax_error_is_located_at_the_parser_mark(tmp_path: Path) -> No
     """A line indented one space too far is a syntax error at that line and column."""
     path = variant(tmp_path, ('  tue: "08:00-20:00"', '   tue: "08:00-20:00"'))
     [p] = problems_of(path)
-    assert where(p) == at(path, '   tue: "08:00-20:00"', "tue")
+    assert place(p) == where(path, '   tue: "08:00-20:00"', "tue")
     assert p.message.startswith("YAML syntax error: ")
     assert "indentation" in p.hint
 
@@ -286,7 +258,7 @@ def test_an_explicit_tag_is_refused(tmp_path: Path, tag: str) -> None:
     """Tags (Python objects, YAML types, local tags) are refused at the tagged value."""
     path = variant(tmp_path, ("  name: Горячая линия ЖКХ", f"  name: {tag} x"))
     [p] = problems_of(path)
-    assert where(p) == at(path, f"name: {tag}", tag)
+    assert place(p) == where(path, f"name: {tag}", tag)
     assert p.message == f"tag '{tag}' is not allowed"
 
 
@@ -294,7 +266,7 @@ def test_a_tag_on_a_mapping_is_refused_once(tmp_path: Path) -> None:
     """A tagged section is refused as a whole, without a cascade of problems inside it."""
     path = variant(tmp_path, ("hotline:\n", "hotline: !!map\n"))
     [p] = problems_of(path)
-    assert (where(p), p.message) == (at(path, "hotline: !!map", "!!map"), "tag '!!map' is not allowed")
+    assert (place(p), p.message) == (where(path, "hotline: !!map", "!!map"), "tag '!!map' is not allowed")
 
 
 def test_an_anchor_and_its_alias_are_refused_at_the_anchor(tmp_path: Path) -> None:
@@ -308,7 +280,7 @@ def test_an_anchor_and_its_alias_are_refused_at_the_anchor(tmp_path: Path) -> No
         ("  water:\n    title: Холодная вода и канализация", "  water: *t"),
     )
     [p] = problems_of(path)
-    assert where(p) == at(path, "heating: &t", "&t")
+    assert place(p) == where(path, "heating: &t", "&t")
     assert p.message == "anchor '&t' is not allowed"
 
 
@@ -316,7 +288,7 @@ def test_an_alias_to_an_unknown_anchor_is_refused(tmp_path: Path) -> None:
     """An alias whose anchor was never defined is refused where it is used."""
     path = variant(tmp_path, ("  water:\n    title: Холодная вода и канализация", "  water: *nothing"))
     [p] = problems_of(path)
-    assert (where(p), p.message) == (at(path, "*nothing"), "alias '*nothing' is not allowed")
+    assert (place(p), p.message) == (where(path, "*nothing"), "alias '*nothing' is not allowed")
 
 
 def test_the_billion_laughs_is_refused_without_expanding_any_alias() -> None:
@@ -347,7 +319,7 @@ def test_a_file_over_one_megabyte_is_refused_before_parsing(
 
     monkeypatch.setattr(yaml, "parse", no_parsing)
     [p] = problems_of(path)
-    assert where(p) == (str(path), 0, 0)
+    assert place(p) == (str(path), 0, 0)
     assert (
         p.message
         == f"the file is {path.stat().st_size} bytes, more than the limit of {MAX_FILE_BYTES} bytes (1 MB)"
@@ -368,7 +340,7 @@ def test_text_that_is_not_utf8_is_refused_at_the_first_bad_byte(tmp_path: Path) 
     path = tmp_path / "cp1251.yaml"
     path.write_bytes(b"version: 1\nhotline:\n  name: " + "Линия".encode("cp1251") + b"\n")
     [p] = problems_of(path)
-    assert where(p) == (str(path), 3, 9)
+    assert place(p) == (str(path), 3, 9)
     assert p.message == "the file is not UTF-8 text (byte 0xcb)"
     assert p.hint == "save the file with the UTF-8 encoding"
 
@@ -378,15 +350,15 @@ def test_two_documents_in_one_file_are_refused(tmp_path: Path) -> None:
     path = variant(tmp_path, ("\nprompts:\n", "\n---\nprompts:\n"))
     [p] = problems_of(path)
     assert p.message == "more than one YAML document in one file (a second '---')"
-    assert where(p) == at(path, "---\nprompts:")
+    assert place(p) == where(path, "---\nprompts:")
 
 
 def test_a_duplicate_key_names_both_lines(tmp_path: Path) -> None:
     """The second `mon:` is refused and the message names the line and column of the first."""
     path = variant(tmp_path, ('  tue: "08:00-20:00"', '  tue: "08:00-20:00"\n  mon: "09:00-10:00"'))
     [p] = problems_of(path)
-    _, line, column = at(path, '  mon: "08:00-20:00"', "mon")
-    assert where(p) == at(path, '  mon: "09:00-10:00"', "mon")
+    _, line, column = where(path, '  mon: "08:00-20:00"', "mon")
+    assert place(p) == where(path, '  mon: "09:00-10:00"', "mon")
     assert p.message == f"duplicate key 'mon' (first at line {line}, column {column})"
 
 
@@ -400,7 +372,7 @@ def test_quoted_and_unquoted_keys_are_the_same_key(tmp_path: Path) -> None:
         ),
     )
     [p] = problems_of(path)
-    assert where(p) == at(path, '"1": {queue: gas}')
+    assert place(p) == where(path, '"1": {queue: gas}')
     assert p.message.startswith("duplicate key '1' (first at line ")
 
 
@@ -409,7 +381,7 @@ def test_the_column_of_a_bad_byte_counts_characters_not_bytes(tmp_path: Path) ->
     path = tmp_path / "mixed.yaml"
     path.write_bytes("version: 1\nhotline:\n  name: Линия ".encode() + "ЖКХ".encode("cp1251") + b"\n")
     [p] = problems_of(path)
-    assert where(p) == (str(path), 3, 15)
+    assert place(p) == (str(path), 3, 15)
 
 
 def test_a_control_character_is_refused_where_it_is(tmp_path: Path) -> None:
@@ -417,7 +389,7 @@ def test_a_control_character_is_refused_where_it_is(tmp_path: Path) -> None:
     path = tmp_path / "bell.yaml"
     path.write_text("version: 1\nhotline:\n  name: a\x07b\n", encoding="utf-8")
     [p] = problems_of(path)
-    assert (where(p), p.message) == ((str(path), 3, 10), "the character U+0007 is not allowed in a YAML file")
+    assert (place(p), p.message) == ((str(path), 3, 10), "the character U+0007 is not allowed in a YAML file")
 
 
 def test_an_empty_file_is_one_problem_not_a_list_of_missing_sections(tmp_path: Path) -> None:
@@ -425,7 +397,7 @@ def test_an_empty_file_is_one_problem_not_a_list_of_missing_sections(tmp_path: P
     path = tmp_path / "empty.yaml"
     path.write_text("# nothing yet\n", encoding="utf-8")
     [p] = problems_of(path)
-    assert (where(p), p.message) == ((str(path), 0, 0), "no sections found: the dialplan is empty")
+    assert (place(p), p.message) == ((str(path), 0, 0), "no sections found: the dialplan is empty")
 
 
 def test_a_file_that_is_a_list_is_refused_at_its_top_level(tmp_path: Path) -> None:

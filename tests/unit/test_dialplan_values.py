@@ -7,71 +7,14 @@ besides the expected one (noise) fails the test.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from dialplan_edits import Case, check, loads, problems_of, variant
 
-from hotline.dialplan import load_dialplan
 from hotline.dialplan.fields import Fields
-from hotline.dialplan.model import Dialplan, TimeRange
+from hotline.dialplan.model import TimeRange
 from hotline.dialplan.strictyaml import Mapping, read_yaml
-from hotline.errors import ConfigError, Problem
-
-DEFAULT = Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml"
-
-
-def variant(tmp_path: Path, *edits: tuple[str, str]) -> Path:
-    """A copy of the default dialplan with each `old` text (found exactly once) replaced by `new`."""
-    text = DEFAULT.read_text(encoding="utf-8")
-    for old, new in edits:
-        assert text.count(old) == 1, f"edit target not unique: {old!r}"
-        text = text.replace(old, new)
-    path = tmp_path / "hotline.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def problems_of(path: Path) -> list[Problem]:
-    with pytest.raises(ConfigError) as info:
-        load_dialplan(path)
-    return info.value.problems
-
-
-def at(path: Path, needle: str, part: str | None = None) -> tuple[int, int]:
-    """1-based line and column of `part` (default: all) of the only `needle` in the file."""
-    text = path.read_text(encoding="utf-8")
-    assert text.count(needle) == 1, f"needle not unique: {needle!r}"
-    index = text.index(needle) + (needle.index(part) if part else 0)
-    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
-
-
-@dataclass(frozen=True)
-class Case:
-    """One edit of the default dialplan, and the one problem it must give: where, what, and the hint."""
-
-    old: str
-    new: str
-    needle: str  # the problem is at `part` (default: all) of this text of the edited file
-    part: str | None
-    message: str
-    hint: str | None = None  # None: not checked
-
-
-def check(tmp_path: Path, case: Case) -> None:
-    """The edit gives exactly the expected problem (no other), at the expected place."""
-    path = variant(tmp_path, (case.old, case.new))
-    problems = problems_of(path)
-    assert [p.message for p in problems] == [case.message]
-    [p] = problems
-    assert (p.file, p.line, p.column) == (str(path), *at(path, case.needle, case.part))
-    if case.hint is not None:
-        assert p.hint == case.hint
-
-
-def loads(tmp_path: Path, *edits: tuple[str, str]) -> Dialplan:
-    return load_dialplan(variant(tmp_path, *edits))
-
 
 GAS_TITLE = "    title: Газоснабжение"
 EXT_102 = '    extension: "102"'

@@ -5,65 +5,24 @@ dialplan, and shutdown in phases. Real server on port 0, a fake Asterisk on a re
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
+from fake_asterisk import DEAD, ENV_22, FakeAsterisk, settle
 from structlog.typing import EventDict
 
 from hotline.errors import CallHangup
 from ivr.channel import AgiChannel
 from ivr.server import FastAgiServer, check_bind_host
 
-ENV_22 = (Path(__file__).parent / "agi_transcripts" / "asterisk22_env.bin").read_bytes()
 CALL_ID = "1795298283.3"
-DEAD = b"511 Command Not Permitted on a dead channel or intercept routine\n"
 LOUD = {"warning", "error", "critical", "exception"}
-
-
-class Peer:
-    """Asterisk's end of one connection: raw bytes out, command lines in."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, server: FastAgiServer, first_bytes: bytes = ENV_22) -> Peer:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        peer = cls(reader, writer)
-        await peer.send(first_bytes)
-        return peer
-
-    async def send(self, data: bytes) -> None:
-        self.writer.write(data)
-        await self.writer.drain()
-
-    async def expect(self, line: bytes, reply: bytes) -> None:
-        assert await self.reader.readline() == line
-        await self.send(reply)
-
-    async def expect_eof(self) -> None:
-        assert await self.reader.read() == b""
-
-    async def close(self) -> None:
-        self.writer.close()
-        with contextlib.suppress(ConnectionError):  # the engine may have reset it first
-            await self.writer.wait_closed()
 
 
 def capture() -> Any:
     """capture_logs with the call's contextvars merged in, as the real configuration does."""
     return structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars])
-
-
-async def settle(server: FastAgiServer) -> None:
-    """Wait until every connection task has ended, then check that nothing is left behind."""
-    if server.tasks:
-        await asyncio.wait(server.tasks)
-    assert server.active_calls == 0
-    assert server.tasks == frozenset()
 
 
 def events(logs: list[EventDict], name: str) -> list[EventDict]:
@@ -110,7 +69,7 @@ async def test_normal_call_logs_start_and_end_with_the_call_id_on_every_line() -
     with capture() as logs:
         async with FastAgiServer(handler, port=0) as server:
             assert server.port > 0
-            peer = await Peer.open(server)
+            peer = await FakeAsterisk.connect(server.port)
             await peer.expect(b'SET VARIABLE "HOTLINE_ACTION" "queue"\n', b"200 result=1\n")
             await peer.expect_eof()
             await peer.close()
@@ -132,7 +91,7 @@ async def test_caller_hanging_up_mid_stream_ends_as_caller_hung_up_with_no_error
 
     with capture() as logs:
         async with FastAgiServer(handler, port=0) as server:
-            peer = await Peer.open(server)
+            peer = await FakeAsterisk.connect(server.port)
             await peer.expect(
                 b'STREAM FILE "hotline/ru/welcome" "123"\n', b"200 result=-1 endpos=1234\nHANGUP\n"
             )
@@ -154,7 +113,7 @@ async def test_handler_exception_sets_hotline_error_on_the_wire_and_is_logged_wi
 
     with capture() as logs:
         async with FastAgiServer(handler, port=0) as server:
-            peer = await Peer.open(server)
+            peer = await FakeAsterisk.connect(server.port)
             await peer.expect(b"ANSWER\n", b"200 result=0\n")
             await peer.expect(b'SET VARIABLE "HOTLINE_ERROR" "RuntimeError"\n', b"200 result=1\n")
             await peer.expect_eof()
@@ -178,7 +137,7 @@ async def test_handler_idle_too_long_is_cut_and_reported() -> None:
 
     with capture() as logs:
         async with FastAgiServer(handler, port=0, idle_timeout=0.2) as server:
-            peer = await Peer.open(server)
+            peer = await FakeAsterisk.connect(server.port)
             await peer.expect(b"ANSWER\n", b"200 result=0\n")
             await peer.expect(b'SET VARIABLE "HOTLINE_ERROR" "idle_timeout"\n', b"200 result=1\n")
             await peer.expect_eof()
@@ -199,7 +158,9 @@ async def test_several_calls_at_once_each_keep_their_own_call_id() -> None:
     with capture() as logs:
         async with FastAgiServer(handler, port=0) as server:
             peers = [
-                await Peer.open(server, ENV_22.replace(CALL_ID.encode(), f"1700000000.{n}".encode()))
+                await FakeAsterisk.connect(
+                    server.port, env=ENV_22.replace(CALL_ID.encode(), f"1700000000.{n}".encode())
+                )
                 for n in (1, 2, 3)
             ]
             for n, peer in enumerate(peers, start=1):
@@ -224,7 +185,7 @@ async def test_connection_closed_before_the_header_ends_costs_nothing(first_byte
     """A port check or half a header then a disconnect: the task ends, nothing louder than info."""
     with capture() as logs:
         async with FastAgiServer(never_called, port=0) as server:
-            peer = await Peer.open(server, first_bytes)
+            peer = await FakeAsterisk.connect(server.port, env=first_bytes)
             await peer.close()
             await settle(server)
     (incomplete,) = events(logs, "agi.header.incomplete")
@@ -237,7 +198,7 @@ async def test_stalled_header_times_out_and_the_socket_is_closed() -> None:
     """A peer that stops in the middle of the header is dropped after header_timeout, with one warning."""
     with capture() as logs:
         async with FastAgiServer(never_called, port=0, header_timeout=0.2) as server:
-            peer = await Peer.open(server, b"agi_network: yes\n")
+            peer = await FakeAsterisk.connect(server.port, env=b"agi_network: yes\n")
             await peer.expect_eof()  # closed by the server, not by the peer
             await peer.close()
             await settle(server)
@@ -250,7 +211,7 @@ async def test_malformed_header_is_refused_with_a_warning_and_the_socket_closed(
     """Bytes that are not an AGI header get one warning naming the reason, and the connection is closed."""
     with capture() as logs:
         async with FastAgiServer(never_called, port=0) as server:
-            peer = await Peer.open(server, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            peer = await FakeAsterisk.connect(server.port, env=b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             await peer.expect_eof()
             await peer.close()
             await settle(server)
@@ -273,7 +234,7 @@ async def test_graceful_close_stops_accepting_and_waits_for_a_live_call() -> Non
         server = FastAgiServer(handler, port=0)
         await server.start()
         port = server.port
-        peer = await Peer.open(server)
+        peer = await FakeAsterisk.connect(server.port)
         assert await peer.reader.readline() == b'STREAM FILE "hotline/ru/goodbye" ""\n'
         closing = asyncio.create_task(server.close(grace=30))
         await asyncio.sleep(0)
@@ -303,7 +264,7 @@ async def test_forced_close_cancels_a_live_call_reports_it_and_closes_its_socket
             cancelled.append(True)
             raise
 
-    async def asterisk(peer: Peer) -> None:
+    async def asterisk(peer: FakeAsterisk) -> None:
         probe = await peer.reader.readline()  # the unanswered WAIT FOR DIGIT makes it realign first
         marker = probe.removeprefix(b'GET FULL VARIABLE "').removesuffix(b'"\n')
         assert marker.startswith(b"hotline-resync-")
@@ -314,7 +275,7 @@ async def test_forced_close_cancels_a_live_call_reports_it_and_closes_its_socket
     with capture() as logs:
         server = FastAgiServer(handler, port=0)
         await server.start()
-        peer = await Peer.open(server)
+        peer = await FakeAsterisk.connect(server.port)
         assert await peer.reader.readline() == b'WAIT FOR DIGIT "60000"\n'  # the call is mid-command
         playing = asyncio.create_task(asterisk(peer))
         (task,) = server.tasks
@@ -339,7 +300,7 @@ async def test_second_close_with_a_shorter_grace_forces_the_first() -> None:
 
     server = FastAgiServer(handler, port=0, report_timeout=0.2)
     await server.start()
-    peer = await Peer.open(server)
+    peer = await FakeAsterisk.connect(server.port)
     await in_call.wait()
     first = asyncio.create_task(server.close(grace=3600))
     await asyncio.sleep(0)
@@ -366,7 +327,7 @@ async def test_call_hangup_raised_by_the_handler_itself_is_a_clean_end() -> None
 
     with capture() as logs:
         async with FastAgiServer(handler, port=0) as server:
-            peer = await Peer.open(server)
+            peer = await FakeAsterisk.connect(server.port)
             await peer.expect_eof()
             await peer.close()
             await settle(server)
