@@ -33,7 +33,7 @@ class Scene:
     title: str
     caller: str
     keys: str
-    expect: str  # "queue:<group>", "hangup:<reason>" or "abandoned"
+    expect: str  # "queue:<group>", "hangup:<reason>" or "caller_hung_up"
     start_after: float = 0.0  # seconds after the demo's calls begin
     hang_up_after: float | None = None
     closed: bool = False
@@ -49,7 +49,7 @@ SCENES = (
         "Changes their mind and hangs up in the menu",
         "79161110006",
         "",
-        "abandoned",
+        "caller_hung_up",
         start_after=2.5,
         hang_up_after=4.0,
     ),
@@ -131,13 +131,14 @@ async def _play(scene: Scene, settings: Settings, workdir: Path) -> None:
         hang_up_after=scene.hang_up_after,
         wait_for_end=120,
     )
-    await place_call(
-        call,
-        asterisk=settings.host,
-        port=settings.sip_port,
-        local_ip=settings.carrier_address,
-        workdir=workdir / f"citizen-{scene.caller}",
+    say(f"  {time.strftime('%H:%M:%S')}  {scene.caller} calls: {scene.title.lower()}")
+    started = time.monotonic()
+    where = workdir / f"citizen-{scene.caller}"
+    result = await place_call(
+        call, asterisk=settings.host, port=settings.sip_port, local_ip=settings.carrier_address, workdir=where
     )
+    state = "call over" if result.ok else f"FAILED at the SIP level (SIPp's files: {where})"
+    say(f"  {time.strftime('%H:%M:%S')}  {scene.caller} {state} after {time.monotonic() - started:.0f} s")
 
 
 async def _settled(engine: Engine, caller: str, since: float) -> CallRecord | None:
@@ -153,8 +154,6 @@ async def _settled(engine: Engine, caller: str, since: float) -> CallRecord | No
 def _account(scene: Scene, record: CallRecord | None, dialplan: Dialplan) -> tuple[bool, str]:
     head = f"\n* {scene.title}\n  caller {scene.caller}, keys {' '.join(scene.keys) or '(none)'}"
     if record is None:
-        if scene.expect == "abandoned":
-            return True, head + "\n  hung up before the engine recorded a decision: nothing left behind"
         return False, head + "\n  NOT FOUND in the journal"
     lines = [head, f"  menu path: {record.path.replace('>', ' > ') or '(none)'}"]
     if record.ivr_outcome == "queue":
@@ -174,9 +173,13 @@ def _account(scene: Scene, record: CallRecord | None, dialplan: Dialplan) -> tup
             " and the engine said goodbye"
         )
         got = f"hangup:{record.reason}"
+    elif record.ivr_outcome == "caller_hung_up":
+        heard = record.reason.removeprefix("during:")
+        lines.append(f"  outcome: the citizen hung up in the menus, while hearing '{heard}'")
+        got = record.ivr_outcome
     else:
         got = record.ivr_outcome
         lines.append(f"  outcome: {record.ivr_outcome} ({record.reason})")
-    ok = got == scene.expect or (scene.expect == "abandoned" and record.ivr_outcome == "")
+    ok = got == scene.expect
     lines.append("  as expected" if ok else f"  UNEXPECTED: wanted {scene.expect}, got {got}")
     return ok, "\n".join(lines)

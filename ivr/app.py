@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from hotline import constants as c
 from hotline.dialplan.model import Dialplan
+from hotline.errors import CallHangup
 from hotline.log import get_logger
 from hotline.prompts import prompt_path
 from ivr.channel import AgiChannel
@@ -34,10 +35,11 @@ class CallSummary:
 
     call_id: str
     caller: str  # for display only: caller ID is never trusted for anything else
-    outcome: Outcome
+    outcome: Outcome | None  # None: the caller hung up in the menus
     language: str
     started: float
     ivr_seconds: float
+    last_prompt: str | None = None  # what the caller was hearing last (where they hung up, if they did)
 
 
 class AgiCallerIO:
@@ -47,8 +49,10 @@ class AgiCallerIO:
         self.channel = channel
         self.sounds_dir = sounds_dir
         self.language = language
+        self.last_prompt: str | None = None
 
     async def play(self, prompt_id: str, escape_digits: str) -> str | None:
+        self.last_prompt = prompt_id
         return await self.channel.stream_file(
             prompt_path(self.sounds_dir, self.language, prompt_id), escape_digits
         )
@@ -80,7 +84,27 @@ class IvrApp:
         await channel.set_variable(c.VAR_CALL_ID, channel.env.uniqueid)
         await channel.set_variable(c.VAR_LANG, language)
         io = AgiCallerIO(channel, self.sounds_dir, language)
-        outcome = await run_menu(dialplan, io, self.clock())
+
+        async def summary(outcome: Outcome | None) -> None:
+            if self._on_summary is not None:
+                await self._on_summary(
+                    CallSummary(
+                        call_id=channel.env.uniqueid,
+                        caller=channel.env.callerid,
+                        outcome=outcome,
+                        language=language,
+                        started=started,
+                        ivr_seconds=time.time() - started,
+                        last_prompt=io.last_prompt,
+                    )
+                )
+
+        try:
+            outcome = await run_menu(dialplan, io, self.clock())
+        except CallHangup:
+            log.info("ivr.caller_hung_up", during=io.last_prompt)
+            await summary(None)  # Redis, not Asterisk: the journal can still be written
+            raise
         path = ">".join(f"{step.menu}:{step.key or '-'}" for step in outcome.path)
         await channel.set_variable(c.VAR_PATH, path[:500])
         if outcome.kind == "queue":

@@ -30,8 +30,8 @@ class CallRecord:
     call_id: str
     caller: str
     path: str
-    ivr_outcome: str  # "queue" | "hangup"
-    reason: str  # why the IVR ended: chosen, closed, retries_exhausted, loop_guard
+    ivr_outcome: str  # queue | hangup (the engine said goodbye) | caller_hung_up (in the menus) | fallback
+    reason: str  # chosen, closed, retries_exhausted, loop_guard; during:<prompt> for caller_hung_up
     group: str
     queue: str
     operator: str  # the member name (operator id) who answered, "" if nobody did
@@ -71,15 +71,15 @@ class CallJournal:
         return c.KEY_CALL.format(call_id=call_id)
 
     async def record_ivr(self, summary: CallSummary) -> None:
-        """The IVR's part, written when the caller leaves the menus."""
+        """The IVR's part, written when the caller leaves the menus (or hangs up in them)."""
         o = summary.outcome
         fields = {
             "caller": summary.caller,
             "started": f"{summary.started:.3f}",
-            "path": ">".join(f"{s.menu}:{s.key or '-'}:{s.result}" for s in o.path),
-            "ivr_outcome": o.kind,
-            "reason": o.reason,
-            "group": o.group or "",
+            "path": ">".join(f"{s.menu}:{s.key or '-'}:{s.result}" for s in o.path) if o else "",
+            "ivr_outcome": o.kind if o else "caller_hung_up",
+            "reason": o.reason if o else f"during:{summary.last_prompt or '-'}",
+            "group": (o.group or "") if o else "",
             "language": summary.language,
             "ivr_seconds": f"{summary.ivr_seconds:.1f}",
         }

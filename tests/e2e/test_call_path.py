@@ -110,6 +110,9 @@ async def test_a_caller_hanging_up_in_the_menu_ends_cleanly_and_leaves_nothing_b
     new_tasks = asyncio.all_tasks() - tasks_before
     left = [t for t in new_tasks if "/ivr/" in t.get_coro().cr_code.co_filename]  # type: ignore[union-attr]
     assert not left, left  # (the AMI client may have started its event worker meanwhile: not the call's)
+    record = await journal_of(engine.journal, caller)
+    assert record.ivr_outcome == "caller_hung_up"
+    assert record.reason.startswith("during:")
 
 
 async def test_closed_hours_play_the_closed_announcement_and_hang_up(
