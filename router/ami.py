@@ -5,7 +5,8 @@ that lifecycle is where its defects are (see the team's notes on panoramisk, eac
 installed 1.4 source):
 
 1. `AMIProtocol.close()` parks every unanswered action in `awaiting_actions` and `send_awaiting_actions()`
-   writes them again on the next `FullyBooted`: an `Originate` whose answer was lost calls the citizen twice.
+   writes them again on the next `FullyBooted`: an `Originate` whose answer was lost calls the citizen twice
+   (tests/unit/test_panoramisk_defect.py reproduces it).
    Here a link that drops fails every written action with `AmiOutcomeUnknown`; nothing is ever re-sent.
 2. `Manager.ping()` writes a Ping and never looks at the answer: a half-open link stays "connected".
    Here a watchdog pings every `ping_interval` and drops the link when no pong comes within `ping_timeout`.
