@@ -12,7 +12,7 @@ from hotline.errors import SandboxError
 def require_root(what: str) -> None:
     if os.geteuid() != 0:
         raise SandboxError(
-            f"{what} needs root (it runs debootstrap, chroot and binds privileged state): "
+            f"{what} needs root (it runs debootstrap and chroot, and writes under /var): "
             "run it with sudo, e.g. `sudo ./run.sh demo`"
         )
 

@@ -10,6 +10,7 @@ import pytest
 
 from hotline.errors import SandboxError
 from hotline.sandbox.dtmf import EVENT_CODES, press, write_presses
+from hotline.sandbox.preflight import require_disk, require_root, require_tool
 from hotline.sandbox.rootfs import debian_mirror
 from hotline.sandbox.sipp import CitizenCall, Key
 
@@ -95,3 +96,23 @@ def test_a_caller_number_that_is_not_digits_is_refused() -> None:
     """The number is written into SIP headers: nothing but digits (and a leading +) gets there."""
     with pytest.raises(ValueError, match="digits"):
         CitizenCall(caller="7916\r\nX: y").scenario([])
+
+
+def test_not_root_says_to_use_sudo(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox needs root for debootstrap and chroot; the message says how to run it."""
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    with pytest.raises(SandboxError, match=r"needs root .* `sudo \./run\.sh demo`"):
+        require_root("`hotline sandbox up`")
+
+
+def test_a_missing_tool_names_the_package_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No debootstrap on PATH: the error names the Debian package."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(SandboxError, match="apt-get install debootstrap"):
+        require_tool("debootstrap", "debootstrap")
+
+
+def test_too_little_disk_says_how_much_is_needed_and_where(tmp_path: Path) -> None:
+    """Checked before debootstrap starts, on the nearest existing parent of the cache directory."""
+    with pytest.raises(SandboxError, match=r"needs about 999999999 MB: free some disk space"):
+        require_disk(tmp_path / "not" / "yet", 999_999_999)
