@@ -115,14 +115,4 @@ class IvrApp:
         else:
             await channel.set_variable(c.VAR_ACTION, c.ACTION_HANGUP)
         log.info("ivr.outcome", kind=outcome.kind, group=outcome.group, reason=outcome.reason, path=path)
-        if self._on_summary is not None:
-            await self._on_summary(
-                CallSummary(
-                    call_id=channel.env.uniqueid,
-                    caller=channel.env.callerid,
-                    outcome=outcome,
-                    language=language,
-                    started=started,
-                    ivr_seconds=time.time() - started,
-                )
-            )
+        await summary(outcome)
