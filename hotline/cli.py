@@ -127,6 +127,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo(Settings.from_env(), real_clock=args.real_clock, verbose=args.verbose))
 
 
+def cmd_callbacks(args: argparse.Namespace) -> int:
+    from hotline.callbacks_cli import main as callbacks_main
+    from hotline.settings import Settings
+
+    return asyncio.run(callbacks_main(Settings.from_env(), args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hotline",
@@ -198,6 +205,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("operator", nargs="?", help="only this operator id")
     p.set_defaults(func=cmd_credentials)
+
+    p = sub.add_parser(
+        "callbacks",
+        help="supervise callback requests: list, show, cancel, summary",
+        description="The callback requests in the sandbox's Redis, for supervisors. Times are in the "
+        "hotline's time zone; ids may be shortened to any prefix that only one request has.",
+    )
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = actions.add_parser(
+        "list",
+        help="open and dispatching requests, earliest deadline first",
+        description="One line per request: id, group, masked number, source, status, due time, slack "
+        "and attempts so far.",
+    )
+    q.add_argument("--group", metavar="G", help="only this skill group")
+    q.add_argument(
+        "--all", action="store_true", help="also done, failed and cancelled ones of the last 7 days"
+    )
+    q = actions.add_parser(
+        "show",
+        help="one request: the number in full and every attempt",
+        description="Everything about one request, its attempts with operator, result, reason, talk "
+        "time and AMI ActionID. Shows the citizen's number unmasked.",
+    )
+    q.add_argument("id", help="the request's id or a unique prefix of it")
+    q = actions.add_parser(
+        "cancel",
+        help="cancel a request",
+        description="An open request is cancelled at once; one being dialled is cancelled when its "
+        "attempt ends, unless that attempt reaches the citizen. Exit 1 for an unknown id or a "
+        "finished request.",
+    )
+    q.add_argument("id", help="the request's id or a unique prefix of it")
+    q.add_argument("--reason", metavar="TEXT", default="supervisor", help="kept with the request")
+    q = actions.add_parser(
+        "summary",
+        help="how well the promise is kept: SLA share, time to first attempt, reach, failures",
+        description="Over the requests created since --since: the share called back within the SLA, "
+        "time to first attempt (p50, p90), first-attempt reach rate, failed requests by reason.",
+    )
+    q.add_argument(
+        "--since", metavar="SPAN|DATE", default="24h", help="24h, 7d, 90m, or an ISO date (default: 24h)"
+    )
+    p.set_defaults(func=cmd_callbacks)
     return parser
 
 

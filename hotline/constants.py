@@ -31,11 +31,28 @@ VAR_ERROR: Final = "HOTLINE_ERROR"  # set when the engine failed: the dialplan g
 ACTION_QUEUE: Final = "queue"
 ACTION_HANGUP: Final = "hangup"
 
+# --- FastAGI scripts: agi://host:port/<script>[,args] -----------------------------------------------
+AGI_CALLBACK: Final = "callback"  # register a callback request; args: source, skill group
+
+# --- Channel variables of a callback attempt (set by the engine's Originate, read by the dialplan) ----
+VAR_CB_ID: Final = "HOTLINE_CB_ID"
+VAR_CB_ATTEMPT: Final = "HOTLINE_CB_ATTEMPT"
+VAR_CB_FENCE: Final = "HOTLINE_CB_FENCE"
+VAR_CB_NUMBER: Final = "HOTLINE_CB_NUMBER"  # the citizen's normalised number: digits only
+VAR_CB_AGO: Final = "HOTLINE_CB_AGO"  # minutes since the citizen asked, for the operator's whisper
+VAR_CB_OPERATOR: Final = "HOTLINE_CB_OPERATOR"  # the operator's endpoint (citizen first)
+VAR_CB_RING: Final = "HOTLINE_CB_RING"  # seconds the citizen's phone rings
+USER_EVENT_CALLBACK: Final = "HotlineCallback"  # the UserEvent with an attempt's result
+
 # --- Asterisk dialplan contexts (rendered into extensions.conf) --------------------------------------
 CTX_INBOUND: Final = "hotline-inbound"  # calls from the carrier trunk land here
 CTX_AFTER_IVR: Final = "hotline-after-ivr"  # acts on VAR_ACTION
 CTX_FALLBACK: Final = "hotline-fallback"  # engine down or failed: announcement + general queue
 CTX_OPERATORS: Final = "hotline-operators"  # operators' phones dial from here
+CTX_QUEUE_EXIT: Final = "hotline-queue-exit"  # a waiting caller pressed a key (queues.conf `context`)
+CTX_CB_REQUEST: Final = "hotline-cb-request"  # the engine registers a callback request
+CTX_CALLBACK: Final = "hotline-callback"  # the engine's Originate of a callback attempt lands here
+LINES_GROUP: Final = "hotline-lines"  # GROUP() counting the public number's live calls
 
 # --- Asterisk queues: one per skill group, prefixed (queues.conf reserves `[general]` for its settings)
 QUEUE_PREFIX: Final = "hotline-"
@@ -62,3 +79,20 @@ KEY_STATE_META: Final = REDIS_PREFIX + "state:meta"  # hash: last resync time, a
 KEY_CALL: Final = REDIS_PREFIX + "call:{call_id}"  # hash: the journal of one citizen's call
 KEY_CALL_LOG: Final = REDIS_PREFIX + "calllog"  # stream: one entry per call that left the IVR
 CALL_JOURNAL_TTL: Final = 7 * 24 * 3600  # seconds a call's journal is kept
+
+# Callbacks (hotline.callbacks): every key under KEY_CB_PREFIX; the templates below are relative to it.
+KEY_CB_PREFIX: Final = REDIS_PREFIX + "cb:"
+CB_REQUEST: Final = "req:{id}"  # hash: one request's fields as text, its attempts as JSON (a:1, a:2...)
+CB_ACTIVE: Final = "active:{number}"  # hash: group -> id of the number's open or dispatching request
+CB_OPEN: Final = "open:{group}"  # zset: open requests by due_at (the caller's position in line)
+CB_READY: Final = "ready:{group}"  # zset: open requests whose attempt time has come, by due_at (EDF)
+CB_LATER: Final = "later:{group}"  # zset: open requests not to be tried yet, by next_attempt_at
+CB_INFLIGHT: Final = "inflight:{group}"  # set: ids of the group's dispatching requests
+CB_LEASES: Final = "leases"  # zset: dispatching request ids by lease expiry
+CB_ALL: Final = "all"  # zset: every request id by created_at (listing, reports)
+CB_GROUPS: Final = "groups"  # set: groups that ever had a request
+CB_SEQ: Final = "seq"  # counter: registration order, to break ties between equal due times
+CB_DAY: Final = "day:{number}:{date}"  # counter: attempts claimed for a number on a local date
+CB_RATE_CALLER: Final = "rate:caller:{caller}:{window}"  # counter: registrations per caller ID per hour
+CB_RATE_GLOBAL: Final = "rate:global:{window}"  # counter: registrations of all callers per minute
+CB_RETENTION: Final = 30 * 24 * 3600  # seconds a finished (done, failed, cancelled) request is kept

@@ -20,10 +20,12 @@ from hotline.dialplan.model import Dialplan
 from hotline.engine import Engine
 from hotline.log import configure_logging
 from hotline.sandbox.manage import Sandbox
-from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone, place_call
+from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone, Phone, place_call
 from hotline.settings import Settings
 from router.journal import CallRecord
 
+OPERATOR_TALK = 25.0  # seconds an operator stays on a call: long enough for a callback's whisper
+CITIZEN_TALK = 12.0  # a citizen called back talks longer than the policy's min_talk_seconds
 OPEN_TIME = dt.datetime(2026, 11, 17, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))  # a Tuesday morning
 CLOSED_TIME = dt.datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))  # a Sunday
 
@@ -33,7 +35,7 @@ class Scene:
     title: str
     caller: str
     keys: str
-    expect: str  # "queue:<group>", "hangup:<reason>" or "caller_hung_up"
+    expect: str  # "queue:<group>", "hangup:<reason>", "callback:<reason>" or "caller_hung_up"
     start_after: float = 0.0  # seconds after the demo's calls begin
     hang_up_after: float | None = None
     closed: bool = False
@@ -43,7 +45,7 @@ SCENES = (
     Scene("No heating in the building", "79161110001", "11", "queue:heating"),
     Scene("A power cut", "79161110002", "3", "queue:electricity", start_after=0.5),
     Scene("A complaint about a management company", "79161110003", "5", "queue:management", start_after=1.0),
-    Scene("A wrong key, then gas", "79161110004", "94", "queue:gas", start_after=1.5),
+    Scene("A wrong key, then gas", "79161110004", "84", "queue:gas", start_after=1.5),
     Scene("How to get a written consultation", "79161110005", "63", "hangup:chosen", start_after=2.0),
     Scene(
         "Changes their mind and hangs up in the menu",
@@ -54,8 +56,13 @@ SCENES = (
         hang_up_after=4.0,
     ),
     Scene("Any operator", "79161110007", "0", "queue:general", start_after=12.0),
-    Scene("Calls on a Sunday", "79161110008", "", "hangup:closed", closed=True),
+    # 9 asks for a callback; 1, pressed while the number is read back, confirms it
+    Scene("Asks to be called back", "79161110009", "91", "callback:chosen", start_after=3.0),
+    # on a Sunday: the hours, then 1 accepts the callback offer, 1 confirms the number
+    Scene("Calls on a Sunday and leaves a request", "79161110008", "11", "callback:closed", closed=True),
 )
+# seconds before each key: the Sunday caller first hears the whole announcement of the hours
+KEY_DELAYS = {"79161110009": (2.0, 5.0), "79161110008": (12.0, 5.0)}
 
 
 def say(text: str = "") -> None:
@@ -69,8 +76,13 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
     log_file = settings.state_dir / "demo-engine.log"
     log_stream = sys.stderr if verbose else log_file.open("a", encoding="utf-8")
     configure_logging(json=not verbose, stream=log_stream)
-    now = [OPEN_TIME]
-    clock = (lambda: dt.datetime.now(dt.UTC)) if real_clock else (lambda: now[0])
+    shift = [OPEN_TIME.timestamp() - time.time()]  # the demo's clock runs from a Tuesday at 10:00
+
+    def clock() -> dt.datetime:
+        if real_clock:
+            return dt.datetime.now(dt.UTC)
+        return dt.datetime.fromtimestamp(time.time() + shift[0], tz=OPEN_TIME.tzinfo)
+
     workdir = settings.state_dir / "demo" / time.strftime("%Y%m%d-%H%M%S")
     say(
         f"\n== Engine: FastAGI on {settings.host}:{settings.agi_port}, clock: "
@@ -80,11 +92,24 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
         await engine.ami.wait_connected(15)
         phones = {
             op.id: OperatorPhone(
-                op.id, secrets.operators[op.id], settings.host, settings.sip_port, workdir / op.id
+                op.id,
+                secrets.operators[op.id],
+                settings.host,
+                settings.sip_port,
+                workdir / op.id,
+                talk_seconds=OPERATOR_TALK,
             )
             for op in dialplan.operators.values()
         }
-        await asyncio.gather(*(p.start() for p in phones.values()))
+        # the citizens' own phones, reached through the outbound trunk when they are called back
+        citizens = Phone(
+            "citizens",
+            workdir / "citizens",
+            settings.carrier_address,
+            settings.carrier_port,
+            talk_seconds=CITIZEN_TALK,
+        )
+        await asyncio.gather(citizens.start(), *(p.start() for p in phones.values()))
         for op in dialplan.operators.values():
             skills = ", ".join(f"{g} (level {lvl})" for g, lvl in op.skills.items())
             say(f"  operator {op.id} {op.name}: phone registered; skills {skills}")
@@ -94,7 +119,7 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
             started = time.time()
             await asyncio.gather(*(_play(s, settings, workdir) for s in open_scenes))
             if not real_clock:
-                now[0] = CLOSED_TIME
+                shift[0] = CLOSED_TIME.timestamp() - time.time()
                 await asyncio.gather(*(_play(s, settings, workdir) for s in SCENES if s.closed))
             failures = 0
             say("\n== What happened to each call ==")
@@ -104,10 +129,16 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
                 records = [r for r in await engine.journal.find_by_caller(scene.caller, since=started - 1)]
                 record = await _settled(engine, scene.caller, started) if records else None
                 ok, text = _account(scene, record, dialplan)
+                if ok and scene.expect == "callback:chosen":
+                    ok, more = await _callback_account(engine, scene.caller, dialplan)
+                    text += more
+                elif ok and scene.expect == "callback:closed":
+                    ok, more = await _closed_request_account(engine, scene.caller, dialplan)
+                    text += more
                 failures += not ok
                 say(text)
         finally:
-            await asyncio.gather(*(p.stop() for p in phones.values()))
+            await asyncio.gather(citizens.stop(), *(p.stop() for p in phones.values()))
     say("")
     if failures:
         say(f"{failures} call(s) did not go as the dialplan says. The engine's log: {log_file}")
@@ -125,9 +156,10 @@ Stop it with: ./run.sh hotline sandbox down""")
 
 async def _play(scene: Scene, settings: Settings, workdir: Path) -> None:
     await asyncio.sleep(scene.start_after)
+    delays = KEY_DELAYS.get(scene.caller, (2.0,) * len(scene.keys))
     call = CitizenCall(
         caller=scene.caller,
-        keys=tuple(Key(k, 2.0) for k in scene.keys),
+        keys=tuple(Key(k, d) for k, d in zip(scene.keys, delays, strict=True)),
         hang_up_after=scene.hang_up_after,
         wait_for_end=120,
     )
@@ -139,6 +171,45 @@ async def _play(scene: Scene, settings: Settings, workdir: Path) -> None:
     )
     state = "call over" if result.ok else f"FAILED at the SIP level (SIPp's files: {where})"
     say(f"  {time.strftime('%H:%M:%S')}  {scene.caller} {state} after {time.monotonic() - started:.0f} s")
+
+
+async def _callback_account(engine: Engine, number: str, dialplan: Dialplan) -> tuple[bool, str]:
+    """How the promise was kept: the operator rung first, then the citizen."""
+    request = None
+    for _ in range(150):
+        found = [r for r in await engine.callbacks.list() if r.number == number]
+        request = found[-1] if found else None
+        if request is not None and not request.status.active:
+            break
+        await asyncio.sleep(0.4)
+    if request is None:
+        return False, "\n  callback: NOT REGISTERED"
+    lines = [
+        f"  callback: request {request.id[:8]}, due within {dialplan.callback_sla_minutes(request.group)} min"
+    ]
+    for a in request.attempts:
+        name = dialplan.operators[a.operator].name if a.operator in dialplan.operators else a.operator
+        result = a.result.value if a.result else "in progress"
+        lines.append(
+            f"  attempt {a.n}: operator {a.operator} {name} answered and heard the whisper, then the "
+            f"citizen was dialled: {result}, talked {a.talk_seconds:.0f} s"
+        )
+    ok = request.status.value == "done"
+    lines.append("  the promise was kept" if ok else f"  UNEXPECTED: the request is {request.status.value}")
+    return ok, "\n" + "\n".join(lines)
+
+
+async def _closed_request_account(engine: Engine, number: str, dialplan: Dialplan) -> tuple[bool, str]:
+    found = [r for r in await engine.callbacks.list() if r.number == number]
+    if not found:
+        return False, "\n  request: NOT REGISTERED"
+    request = found[-1]
+    due = dt.datetime.fromtimestamp(request.due_at, ZoneInfo(dialplan.hotline.timezone))
+    await engine.callbacks.cancel(request.id, "the demo is over")
+    return True, (
+        f"\n  request {request.id[:8]} stored, due {due:%A %H:%M} (first in line at the opening); "
+        "cancelled at the end of the demo"
+    )
 
 
 async def _settled(engine: Engine, caller: str, since: float) -> CallRecord | None:
@@ -173,6 +244,9 @@ def _account(scene: Scene, record: CallRecord | None, dialplan: Dialplan) -> tup
             " and the engine said goodbye"
         )
         got = f"hangup:{record.reason}"
+    elif record.ivr_outcome == "callback":
+        lines.append("  outcome: asked to be called back and confirmed the number")
+        got = f"callback:{record.reason}"
     elif record.ivr_outcome == "caller_hung_up":
         heard = record.reason.removeprefix("during:")
         lines.append(f"  outcome: the citizen hung up in the menus, while hearing '{heard}'")

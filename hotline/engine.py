@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import socket
 from types import TracebackType
 from typing import Self
+from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 
+from hotline.callbacks.model import Registration, Source
+from hotline.callbacks.store import CallbackStore
 from hotline.dialplan import load_dialplan
 from hotline.dialplan.model import Dialplan
 from hotline.log import get_logger
@@ -23,6 +28,9 @@ from hotline.settings import Settings
 from ivr.app import Clock, IvrApp, utc_now
 from ivr.server import FastAgiServer
 from router.ami import AmiClient
+from router.callback_sources import EVENTS as CALLBACK_SOURCE_EVENTS
+from router.callback_sources import CallbackSources
+from router.dispatcher import Dispatcher
 from router.journal import EVENTS as JOURNAL_EVENTS
 from router.journal import CallJournal
 from router.service import Router
@@ -51,6 +59,7 @@ class Engine:
             host=settings.host, port=settings.redis_port, password=self.secrets.redis, decode_responses=True
         )
         self.journal = CallJournal(self.redis)
+        self.callbacks = CallbackStore(self.redis, clock=self.timestamp)
         self.ami = AmiClient(
             username=settings.ami_username,
             secret=self.secrets.ami,
@@ -60,17 +69,51 @@ class Engine:
         self.state = LiveState(self.redis)
         self.router = Router(self.ami, self.state)
         self.ami.on_event(JOURNAL_EVENTS, self.journal.on_event)
+        self.sources = CallbackSources(self.callbacks, lambda: self.dialplan, self.register_callback)
+        self.ami.on_event(CALLBACK_SOURCE_EVENTS, self.sources.on_event)
+        self.dispatcher = Dispatcher(
+            self.ami,
+            self.state,
+            self.callbacks,
+            lambda: self.dialplan,
+            owner=f"{socket.gethostname()}:{os.getpid()}",
+            clock=self.timestamp,
+        )
         self.ivr = IvrApp(
             lambda: self.dialplan,
             settings.asterisk_sounds_dir,
             clock=lambda: self.clock(),
             on_summary=self.journal.record_ivr,
+            register=self.register_callback,
         )
         self.agi = FastAgiServer(self.ivr.handle, host=settings.host, port=settings.agi_port)
+
+    def timestamp(self) -> float:
+        """The engine's clock as epoch seconds (injectable: tests and the demo run at an open hour)."""
+        return self.clock().timestamp()
+
+    async def register_callback(
+        self, number: str, group: str, source: Source, caller_display: str
+    ) -> Registration:
+        """Store a callback request under the current dialplan's policy (the store merges repeats)."""
+        d = self.dialplan
+        registration = await self.callbacks.register(
+            number,
+            group,
+            source,
+            caller_display=caller_display,
+            policy=d.callbacks,
+            sla_minutes=d.callback_sla_minutes(group),
+            tz=ZoneInfo(d.hotline.timezone),
+            hours=d.hours if source is Source.CLOSED else None,
+        )
+        self.dispatcher.wake()
+        return registration
 
     async def start(self) -> None:
         await self.redis.ping()
         await self.router.start()
+        await self.dispatcher.start()
         await self.agi.start()
         log.info(
             "engine.started",
@@ -81,6 +124,7 @@ class Engine:
 
     async def close(self, grace: float | None = None) -> None:
         await self.agi.close(self.grace if grace is None else grace)
+        await self.dispatcher.close()
         await self.router.close()
         await self.redis.aclose()
         log.info("engine.stopped")
@@ -127,6 +171,7 @@ async def serve_forever(settings: Settings) -> int:
             with contextlib.suppress(asyncio.CancelledError):
                 await closing
             await engine.agi.close(0)
+            await engine.dispatcher.close()
             await engine.router.close()
             await engine.redis.aclose()
         forced.cancel()

@@ -11,12 +11,16 @@ HotlineException
     │   ├── AgiProtocolError    Asterisk sent bytes we cannot parse
     │   ├── AgiTimeout          no header or no reply in time
     │   └── AgiCommandError     Asterisk refused a command (510, 520...)
-    └── AmiError            Asterisk Manager Interface
-        ├── AmiNotConnected     no live, logged-in link
-        ├── AmiTimeout          no response to an action in time
-        ├── AmiActionFailed     Asterisk answered Response: Error
-        └── AmiOutcomeUnknown   the link dropped after the action was written: it may or may not
-                                have run, so it must be reconciled, never blindly sent again
+    ├── AmiError            Asterisk Manager Interface
+    │   ├── AmiNotConnected     no live, logged-in link
+    │   ├── AmiTimeout          no response to an action in time
+    │   ├── AmiActionFailed     Asterisk answered Response: Error
+    │   └── AmiOutcomeUnknown   the link dropped after the action was written: it may or may not
+    │                           have run, so it must be reconciled, never blindly sent again
+    └── CallbackError       the callback engine
+        ├── NumberRefused       a number we will not call back (reason code)
+        ├── CallbackRefused     a request refused by the rate limits (reason code)
+        └── StaleClaim          a claim's fencing token is no longer current: nothing was changed
 """
 
 from __future__ import annotations
@@ -119,3 +123,32 @@ class AmiActionFailed(AmiError):
 
 class AmiOutcomeUnknown(AmiError):
     """The link dropped after an action was written and before its response: reconcile, do not resend."""
+
+
+# --- Callbacks (hotline.callbacks) -------------------------------------------------------------------
+
+
+class CallbackError(HotlineError):
+    """The callback engine refused or could not do something."""
+
+
+class NumberRefused(CallbackError):
+    """A number cannot be called back; `reason` is a code (empty, not_digits, too_short, too_long,
+    international, premium, not_allowed) for the IVR to pick its prompt."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class CallbackRefused(CallbackError):
+    """A callback request was not registered; `reason` is a code (rate_caller, rate_global)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class StaleClaim(CallbackError):
+    """A claim's fencing token is no longer current (another owner took the request over, or it was
+    already finished): nothing was changed, and its holder must not dial or record anything more."""

@@ -13,10 +13,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from hotline import constants as c
+from hotline.callbacks.model import Source
 from hotline.dialplan.model import Dialplan
-from hotline.errors import CallHangup
+from hotline.errors import CallbackRefused, CallHangup
 from hotline.log import get_logger
 from hotline.prompts import prompt_path
+from ivr.callback_flow import Registrar, offer_when_closed, request_callback
 from ivr.channel import AgiChannel
 from ivr.menu import Outcome, run_menu
 
@@ -57,6 +59,16 @@ class AgiCallerIO:
             prompt_path(self.sounds_dir, self.language, prompt_id), escape_digits
         )
 
+    async def say_digits(self, digits: str, escape_digits: str) -> str | None:
+        return await self.channel.say_digits(digits, escape_digits)
+
+    async def say_number(self, number: int) -> None:
+        await self.channel.say_number(number)
+
+    async def read_digits(self, prompt_id: str, max_digits: int, timeout: float) -> str:  # noqa: ASYNC109
+        path = prompt_path(self.sounds_dir, self.language, prompt_id)
+        return await self.channel.get_data(path, timeout, max_digits)
+
     async def wait_digit(self, timeout: float) -> str | None:  # noqa: ASYNC109 - CallerIO's signature
         return await self.channel.wait_for_digit(timeout)
 
@@ -71,13 +83,51 @@ class IvrApp:
         *,
         clock: Clock = utc_now,
         on_summary: Callable[[CallSummary], Awaitable[None]] | None = None,
+        register: Registrar | None = None,
     ) -> None:
         self._dialplan = dialplan
         self.sounds_dir = sounds_dir
         self.clock = clock
         self._on_summary = on_summary
+        self._register = register
 
     async def handle(self, channel: AgiChannel) -> None:
+        """One FastAGI session: `hotline` walks the menus, `callback,<source>,<group>` registers a request."""
+        if channel.env.network_script == c.AGI_CALLBACK:
+            await self.handle_callback(channel)
+        else:
+            await self.handle_menus(channel)
+
+    async def handle_callback(self, channel: AgiChannel) -> None:
+        dialplan = self._dialplan()
+        args = channel.env.arguments
+        try:
+            source = Source(args[0])
+        except (IndexError, ValueError):
+            source = Source.IN_QUEUE
+        group = (
+            args[1] if len(args) > 1 and args[1] in dialplan.skill_groups else dialplan.hotline.general_group
+        )
+        io = AgiCallerIO(channel, self.sounds_dir, dialplan.hotline.language)
+        await self._callback(channel, io, dialplan, group, source)
+
+    async def _callback(
+        self, channel: AgiChannel, io: AgiCallerIO, dialplan: Dialplan, group: str, source: Source
+    ) -> None:
+        """Register a callback request and end the call; without a registrar, back to the queue."""
+        if self._register is None:
+            raise CallbackRefused("unavailable", "this engine has no callback store")
+        outcome = await request_callback(
+            io, dialplan, self._register, caller_id=channel.env.callerid, group=group, source=source
+        )
+        await channel.set_variable(c.VAR_GROUP, group)
+        if outcome.registered is None and outcome.reason == "no_number" and source is not Source.CLOSED:
+            await channel.set_variable(c.VAR_ACTION, c.ACTION_QUEUE)  # no usable number: keep waiting
+        else:
+            await channel.set_variable(c.VAR_ACTION, c.ACTION_HANGUP)
+        log.info("ivr.callback", group=group, source=source.value, outcome=outcome.reason)
+
+    async def handle_menus(self, channel: AgiChannel) -> None:
         dialplan = self._dialplan()  # the version this call started with, to its end
         started = time.time()
         language = dialplan.hotline.language
@@ -112,6 +162,16 @@ class IvrApp:
             await channel.set_variable(c.VAR_GROUP, outcome.group)
             await channel.set_variable(c.VAR_QUEUE, c.queue_name(outcome.group))
             await channel.set_variable(c.VAR_ACTION, c.ACTION_QUEUE)
+        elif outcome.kind == "callback" and outcome.reason == "closed":
+            assert outcome.group is not None
+            if await offer_when_closed(io):
+                await self._callback(channel, io, dialplan, outcome.group, Source.CLOSED)
+            else:
+                await io.play("cb_goodbye", "")
+                await channel.set_variable(c.VAR_ACTION, c.ACTION_HANGUP)
+        elif outcome.kind == "callback":
+            assert outcome.group is not None
+            await self._callback(channel, io, dialplan, outcome.group, Source.MENU)
         else:
             await channel.set_variable(c.VAR_ACTION, c.ACTION_HANGUP)
         log.info("ivr.outcome", kind=outcome.kind, group=outcome.group, reason=outcome.reason, path=path)

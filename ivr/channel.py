@@ -162,6 +162,38 @@ class AgiChannel:
         reply = await self.command("STREAM FILE", path, escape_digits, reply_timeout=limit)
         return await self._digit("STREAM FILE", reply)
 
+    async def say_digits(self, digits: str, escape_digits: str = "") -> str | None:
+        """Say `digits` one by one in the channel's language; the digit that stopped it, or None."""
+        if not digits.isdigit():
+            raise ValueError(f"SAY DIGITS takes digits only, not {digits!r}")
+        _check_digits(escape_digits)
+        reply = await self.command("SAY DIGITS", digits, escape_digits, reply_timeout=self._media_timeout)
+        return await self._digit("SAY DIGITS", reply)
+
+    async def say_number(self, number: int, escape_digits: str = "") -> str | None:
+        """Say a whole number in the channel's language ("десять"); the digit that stopped it, or None."""
+        _check_digits(escape_digits)
+        reply = await self.command(
+            "SAY NUMBER", str(int(number)), escape_digits, reply_timeout=self._media_timeout
+        )
+        return await self._digit("SAY NUMBER", reply)
+
+    async def get_data(self, path: str, timeout_s: float, max_digits: int) -> str:
+        """Play a prompt and collect up to `max_digits` keys (# ends early); "" when none came in time."""
+        if not path:
+            raise ValueError("get_data needs a sound file path")
+        reply = await self.command(
+            "GET DATA",
+            path,
+            str(int(timeout_s * 1000)),
+            str(max_digits),
+            reply_timeout=self._media_timeout + timeout_s * (max_digits + 1),
+        )
+        code = reply.result
+        if code.startswith("-"):
+            await self._failed("GET DATA", reply)
+        return "".join(ch for ch in code if ch in DTMF_DIGITS)
+
     async def wait_for_digit(self, timeout_s: float) -> str | None:
         """Wait up to `timeout_s` seconds for one DTMF digit; None if none came."""
         if timeout_s < 0:

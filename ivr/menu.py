@@ -14,8 +14,8 @@ How a call goes (docs/dialplan.md tells admins the same):
 - In a menu, its prompt is played; if no key was pressed during it, the engine waits `timeout`
   seconds for one.
   - an option key performs its action: `menu` goes there (prompt of the action first, if any)
-    with a fresh count of attempts; `queue` and `hangup` end
-    the menu walk (reason "chosen");
+    with a fresh count of attempts; `queue`, `callback` and `hangup` end the menu walk
+    (reason "chosen");
   - the repeat key replays the prompt; it is not an attempt;
   - any other key is an attempt ("invalid"): `invalid_prompt` is played and the prompt again;
   - no key is an attempt ("timeout"): `timeout_prompt` is played and the prompt again.
@@ -27,8 +27,10 @@ How a call goes (docs/dialplan.md tells admins the same):
   itself a menu, the caller is queued for `hotline.general_group` instead. A cycle in the YAML can
   never hold a caller forever.
 - The engine plays every prompt itself, the last ones included: before queueing, the action's `prompt`
-  or else `entry.transfer_prompt`; before hanging up, the farewell (the `hangup` prompt). Those last
-  prompts cannot be interrupted. The `Outcome` only tells the caller of `run_menu` what to do next.
+  or else `entry.transfer_prompt`; before a callback request, the action's `prompt` if any (never the
+  transfer prompt: nobody is being connected); before hanging up, the farewell (the `hangup` prompt).
+  Those last prompts cannot be interrupted. The `Outcome` only tells the caller of `run_menu` what to
+  do next: for a callback, the callback flow (confirming the number, registering) comes after it.
 
 A hangup by the caller surfaces as whatever `CallerIO` raises (`hotline.errors.CallHangup`): the engine
 does not catch it.
@@ -72,12 +74,20 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """Where the call goes after the menus. Every prompt has already been played."""
+    """Where the call goes after the menus. Every prompt of the menus has already been played.
 
-    kind: Literal["queue", "hangup"]
+    For a `callback`, `reason` says whether the caller asked: "chosen" means they pressed the option's
+    key, so the callback flow goes straight to confirming the number; "closed" means the line is
+    closed and the caller asked for nothing yet, so the flow offers first (`cb_closed_offer`: 1 to
+    accept, else `cb_goodbye`), and a request then made is due at the next opening and promised with
+    `cb_registered_closed`; "retries_exhausted" and "loop_guard" mean the dialplan chose it for a
+    caller who could not choose (the flow goes on to confirming the number).
+    """
+
+    kind: Literal["queue", "callback", "hangup"]
     reason: Reason
     path: tuple[Step, ...] = ()
-    group: str | None = None  # the skill group to queue for, when kind == "queue"
+    group: str | None = None  # the skill group to queue for, or to be called back by (queue, callback)
     farewell: str | None = None  # the farewell prompt already played, when kind == "hangup"
 
 
@@ -155,6 +165,10 @@ class _Call:
             if prompt:
                 await self.play(prompt, "")
             return Outcome("queue", reason, path, group=action.target)
+        if action.kind == "callback":
+            if action.prompt:
+                await self.play(action.prompt, "")
+            return Outcome("callback", reason, path, group=action.target)
         await self.play(action.target, "")
         return Outcome("hangup", reason, path, farewell=action.target)
 

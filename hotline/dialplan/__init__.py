@@ -121,7 +121,7 @@ def _sorted(problems: list[Problem], order: dict[str, int]) -> list[Problem]:
 
 def _build(d: Draft, source_files: tuple[str, ...]) -> Dialplan:
     """The final model. Every part is there: each missing part would have been reported as a problem."""
-    if d.hotline is None or d.hours is None or d.entry is None:
+    if d.hotline is None or d.hours is None or d.entry is None or d.callbacks is None:
         raise AssertionError("a dialplan part is missing without a reported problem")
     return Dialplan(
         hotline=d.hotline,
@@ -131,5 +131,6 @@ def _build(d: Draft, source_files: tuple[str, ...]) -> Dialplan:
         operators=d.operators,
         menus=d.menus,
         entry=d.entry,
+        callbacks=d.callbacks,
         source_files=source_files,
     )

@@ -12,7 +12,10 @@ from typing import Literal, TypeVar
 
 from hotline.dialplan.fields import Fields
 from hotline.dialplan.model import (
+    CALLBACK_ORDERS,
     Action,
+    CallbackOrder,
+    CallbackPolicy,
     Entry,
     Hotline,
     Menu,
@@ -26,8 +29,15 @@ from hotline.dialplan.strictyaml import Mapping, Node, Refused, Scalar
 
 T = TypeVar("T")
 RefKind = Literal["menu", "prompt", "group"]
-ACTION_KINDS: tuple[Literal["menu", "queue", "hangup"], ...] = ("menu", "queue", "hangup")
-_REF_OF_ACTION: dict[str, RefKind] = {"menu": "menu", "queue": "group", "hangup": "prompt"}
+ActionKind = Literal["menu", "queue", "callback", "hangup"]
+ACTION_KINDS: tuple[ActionKind, ...] = ("menu", "queue", "callback", "hangup")
+_REF_OF_ACTION: dict[ActionKind, RefKind] = {
+    "menu": "menu",
+    "queue": "group",
+    "callback": "group",
+    "hangup": "prompt",
+}
+_SENDS_CALLERS: tuple[ActionKind, ...] = ("queue", "callback")  # the group must have an operator
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +58,7 @@ class Draft:
     hotline: Hotline | None = None
     hours: WeeklyHours | None = None
     entry: Entry | None = None
+    callbacks: CallbackPolicy | None = field(default_factory=CallbackPolicy)  # None: unreadable (reported)
     prompts: dict[str, Prompt] = field(default_factory=dict)
     skill_groups: dict[str, SkillGroup] = field(default_factory=dict)
     operators: dict[str, Operator] = field(default_factory=dict)
@@ -56,10 +67,12 @@ class Draft:
         default_factory=lambda: {"menu": {}, "prompt": {}, "group": {}}
     )
     refs: list[Ref] = field(default_factory=list)
-    queued: list[Ref] = field(default_factory=list)  # skill groups that callers are sent to
+    queued: list[Ref] = field(default_factory=list)  # skill groups callers are sent to (queue, callback)
     staffed: set[str] | None = None  # skill groups in some operator's skills (None: operators unreadable)
     links: dict[str, set[str]] = field(default_factory=dict)  # menu -> menus its actions lead to
     first_menu: str | None = None  # entry.menu
+    sections: dict[str, Span] = field(default_factory=dict)  # top-level section -> where its key is
+    quiet_hours_span: Span | None = None  # callbacks.quiet_hours, when given
 
 
 class SectionReader:
@@ -93,6 +106,10 @@ class SectionReader:
                 self.d.queued.append(ref)
         return name
 
+    def callback_order(self, node: Node, path: str) -> CallbackOrder | None:
+        value = self.f.choice(node, path, CALLBACK_ORDERS, "callback order", "orders")
+        return next((order for order in CALLBACK_ORDERS if order == value), None)
+
     def declare(self, kind: RefKind, key: Scalar, section: str, what: str) -> str | None:
         name = self.f.ident(key, section, what)
         if name is not None:
@@ -100,8 +117,13 @@ class SectionReader:
         return name
 
     def action(self, node: Node, path: str, *, allow_menu: bool = True) -> Action | None:
-        """`{menu: x}`, `{queue: g}` or `{hangup: farewell}`, with an optional `prompt` (not with hangup)."""
-        example = "{queue: general}, {menu: main} or {hangup: closed}" if allow_menu else "{hangup: closed}"
+        """`{menu: x}`, `{queue: g}`, `{callback: g}` or `{hangup: farewell}`, with an optional `prompt`
+        (not with hangup)."""
+        example = (
+            "{queue: general}, {menu: main}, {callback: general} or {hangup: closed}"
+            if allow_menu
+            else "{hangup: closed}, {queue: general} or {callback: general}"
+        )
         if not isinstance(node, Mapping):
             if not isinstance(node, Refused):
                 self.f.problem(
@@ -116,7 +138,7 @@ class SectionReader:
             found = "none" if not kinds else " and ".join(kinds)
             self.f.problem(
                 node.span,
-                f"{path}: an action needs exactly one of menu, queue or hangup (found {found})",
+                f"{path}: an action needs exactly one of menu, queue, callback or hangup (found {found})",
                 f"write one action, such as {example}",
             )
             return None
@@ -124,11 +146,11 @@ class SectionReader:
         if kind == "menu" and not allow_menu:
             self.f.problem(
                 node.span,
-                f"{path}: must hang up or queue the caller, not go to a menu",
-                f"write {example}, or a queue action",
+                f"{path}: must hang up, queue the caller or take a callback request, not go to a menu",
+                f"write an action such as {example}",
             )
             return None
-        target = self.ref(_REF_OF_ACTION[kind], node, kind, path, queued=kind == "queue")
+        target = self.ref(_REF_OF_ACTION[kind], node, kind, path, queued=kind in _SENDS_CALLERS)
         prompt = self.ref("prompt", node, "prompt", path)
         if kind == "hangup" and node.get("prompt") is not None:
             self.f.problem(

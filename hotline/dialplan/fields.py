@@ -156,10 +156,19 @@ class Fields:
 
     def digits(self, node: Node, path: str, low: int, high: int, *, plus: bool = False) -> str | None:
         """A string of digits (a phone number, an extension): plain digits are fine, a leading zero must be
-        quoted. `plus` allows a leading '+' (quoted)."""
+        quoted. `plus` allows a leading '+' (quoted). With `low == 0`, `""` (quoted) is the empty string."""
         s = self.scalar(node, path)
         if s is None:
             return None
+        if low == 0 and s.text == "":  # an empty digit string is allowed: it must be written ""
+            if s.plain:
+                self.problem(
+                    s.span,
+                    f"{path}: no value given",
+                    'write "" (quoted) for none: a bare empty value is YAML\'s null',
+                )
+                return None
+            return ""
         if not (s.plain and _PLAIN_NUMBER.fullmatch(s.text)):
             value = self.text(s, path)
             if value is None:
@@ -206,6 +215,33 @@ class Fields:
             s.span, f"{path}: expected true or false, found '{s.text}'", "write true or false, unquoted"
         )
         return None
+
+    def choice(self, node: Node, path: str, choices: tuple[str, ...], what: str, plural: str) -> str | None:
+        """One word of a fixed set (a queue strategy, a callback order), with the closest one as a hint."""
+        value = self.text(node, path)
+        if value is not None and value not in choices:
+            self.problem(
+                node.span, f"{path}: unknown {what} '{value}'", did_you_mean(value, choices, what=plural)
+            )
+            return None
+        return value
+
+    def regex(self, node: Node, path: str) -> str | None:
+        """A Python regular expression on one line, which must compile."""
+        value = self.line(node, path)
+        if value is None:
+            return None
+        try:
+            re.compile(value)
+        except re.error as e:
+            at = f" at position {e.pos + 1}" if e.pos is not None else ""
+            self.problem(
+                node.span,
+                f"{path}: not a valid regular expression: {e.msg}{at}",
+                "write a Python regular expression, in single quotes so that backslashes stay as written",
+            )
+            return None
+        return value
 
     def dtmf(self, node: Node, path: str) -> str | None:
         """One phone key: 0-9 (plain or quoted), "*" or "#" (quoted: unquoted they mean something to YAML)."""

@@ -1,4 +1,5 @@
-"""One day's opening hours as admins write them: `"08:00-20:00"`, `"08:00-12:00, 13:00-17:00"`, `closed`."""
+"""Times of day as admins write them: one day's opening hours (`"08:00-20:00"`, `"08:00-12:00, 13:00-17:00"`,
+`closed`), and the callbacks' quiet hours (`"21:00-09:00"`, which may cross midnight)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 import itertools
 import re
 
-from hotline.dialplan.model import TimeRange
+from hotline.dialplan.model import QuietHours, TimeRange
 
 CLOSED = "closed"
 _TIME = re.compile(r"([0-9]{2}):([0-9]{2})")
@@ -42,6 +43,22 @@ def parse_day(text: str) -> tuple[TimeRange, ...]:
         if after.start < before.end:
             raise HoursError(f"ranges overlap ({_show(before)} and {_show(after)})")
     return tuple(ranges)
+
+
+def parse_quiet_hours(text: str) -> QuietHours:
+    """One range `HH:MM-HH:MM` that may cross midnight (`21:00-09:00`); the start and the end differ.
+
+    `24:00` is not accepted: `22:00-00:00` is quiet until midnight.
+    """
+    spec = text.strip()
+    start_text, sep, end_text = spec.partition("-")
+    if not sep:
+        raise HoursError(f"'{spec}' is not a range like 21:00-09:00")
+    start = _time(start_text.strip(), end=False)
+    end = _time(end_text.strip(), end=False)
+    if start == end:
+        raise HoursError(f"in '{spec}' the start and the end are the same time: quiet all day, or never?")
+    return QuietHours(start, end)
 
 
 def _time(text: str, *, end: bool) -> dt.time:

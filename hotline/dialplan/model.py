@@ -11,6 +11,8 @@ from typing import Literal
 
 DTMF_KEYS = "0123456789*#"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CallbackOrder = Literal["operator_first", "citizen_first"]  # whose phone rings first on a callback
+CALLBACK_ORDERS: tuple[CallbackOrder, ...] = ("operator_first", "citizen_first")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,8 @@ class SkillGroup:
     ring_timeout: int = 15  # seconds one operator's phone rings before the next is tried
     wrapup: int = 5  # seconds after a call before the operator is rung again
     max_wait: int = 0  # seconds a caller may wait in the queue before leaving it (0 = no limit)
+    callback_sla_minutes: int | None = None  # None: the callback policy's sla_minutes
+    callback_order: Literal["operator_first", "citizen_first"] | None = None  # None: the policy's order
     span: Span | None = None
 
 
@@ -76,14 +80,15 @@ class Operator:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """What happens after a key: go to a menu, queue for a group, or play a prompt and hang up.
+    """What happens after a key: go to a menu, queue for a group, ask for a callback from a group, or
+    play a prompt and hang up.
 
-    Exactly one of `menu`, `queue`, `hangup` is set (`kind` says which). `prompt` is played first
-    when given (for `hangup` the prompt *is* the farewell and is always set).
+    Exactly one of `menu`, `queue`, `callback`, `hangup` is set (`kind` says which). `prompt` is played
+    first when given (for `hangup` the prompt *is* the farewell and is always set).
     """
 
-    kind: Literal["menu", "queue", "hangup"]
-    target: str  # menu id, skill group id, or the farewell prompt id
+    kind: Literal["menu", "queue", "callback", "hangup"]
+    target: str  # menu id, skill group id (queue, callback), or the farewell prompt id
     prompt: str | None = None
     span: Span | None = None
 
@@ -108,6 +113,55 @@ class Menu:
         if self.repeat_key and self.repeat_key not in keys:
             keys += self.repeat_key
         return keys
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRules:
+    """How a citizen's number is normalised and which numbers are refused (Russian formats by default).
+
+    Normalised numbers are digits only, country code first: 8 916 123-45-67, +7 (916) 123-45-67 and
+    9161234567 all become 79161234567.
+    """
+
+    country_code: str = "7"
+    trunk_prefix: str = "8"  # 8XXXXXXXXXX is the national form of 7XXXXXXXXXX
+    national_length: int = 10  # digits after the country code
+    allowed: str = r"7[3489]\d{9}"  # a full match on the normalised number: geographic and mobile
+    refused_prefixes: tuple[str, ...] = ("7800", "7803", "7809")  # free and premium-rate (8-800, 8-80x)
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """No callback is placed from `start` to `end` in the citizen's (the hotline's) local time; the
+    range may cross midnight (21:00-09:00)."""
+
+    start: dt.time
+    end: dt.time
+
+    def contains(self, t: dt.time) -> bool:
+        if self.start <= self.end:
+            return self.start <= t < self.end
+        return t >= self.start or t < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackPolicy:
+    """The promise to citizens whom we could not answer at once: called back within `sla_minutes`."""
+
+    sla_minutes: int = 10
+    max_attempts: int = 3
+    backoff_minutes: tuple[int, ...] = (2, 5, 10)  # before attempt 2, 3, ... (the last value repeats)
+    min_talk_seconds: int = 10  # an attempt succeeds when the citizen answered and talked this long
+    quiet_hours: QuietHours = field(default_factory=lambda: QuietHours(dt.time(21), dt.time(9)))
+    order: Literal["operator_first", "citizen_first"] = "operator_first"
+    queue_key: str | None = "1"  # the key a waiting caller presses to be called back; None: not offered
+    queue_offer_every: int = 45  # seconds between the in-queue offers
+    offer_over_wait: int = 180  # estimated wait (s) over which the IVR offers a callback before queueing
+    abandoned_after: int = 30  # a caller who waited this long (s) and hung up is called back unasked
+    attempts_per_number_per_day: int = 6
+    requests_per_caller_per_hour: int = 5
+    requests_per_minute: int = 120  # all callers together
+    numbers: NumberRules = field(default_factory=NumberRules)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +195,14 @@ class Dialplan:
     operators: dict[str, Operator]
     menus: dict[str, Menu]
     entry: Entry
+    callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
     source_files: tuple[str, ...] = field(default=())
 
     def operators_of(self, group: str) -> list[Operator]:
         return [op for op in self.operators.values() if group in op.skills]
+
+    def callback_sla_minutes(self, group: str) -> int:
+        return self.skill_groups[group].callback_sla_minutes or self.callbacks.sla_minutes
+
+    def callback_order(self, group: str) -> Literal["operator_first", "citizen_first"]:
+        return self.skill_groups[group].callback_order or self.callbacks.order

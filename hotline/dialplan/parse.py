@@ -15,6 +15,7 @@ from hotline.dialplan.fields import Fields, did_you_mean
 from hotline.dialplan.hours import HoursError, parse_day
 from hotline.dialplan.model import (
     WEEKDAYS,
+    CallbackOrder,
     Entry,
     Hotline,
     Operator,
@@ -24,12 +25,14 @@ from hotline.dialplan.model import (
     TimeRange,
     WeeklyHours,
 )
+from hotline.dialplan.parse_callbacks import read_callbacks
 from hotline.dialplan.parse_menus import read_menus
 from hotline.dialplan.strictyaml import Mapping, Node, Scalar
 
 SUPPORTED_VERSION = 1
 REQUIRED_SECTIONS = ("version", "hotline", "hours", "entry", "menus", "skill_groups", "operators", "prompts")
-OPTIONAL_SECTIONS = ("menu_defaults",)
+OPTIONAL_SECTIONS = ("menu_defaults", "callbacks")
+GROUP_SETTINGS = ("strategy", "ring_timeout", "wrapup", "max_wait", "callback_sla_minutes", "callback_order")
 QUEUE_STRATEGIES = (
     "ringall",
     "leastrecent",
@@ -76,11 +79,14 @@ class _Parser(SectionReader):
             ("operators", self.operators),
             ("entry", self.entry),
         )
+        self.d.sections = {key.text: key.span for key, _ in top.entries}
         for name, step in steps:
             if (node := top.get(name)) is not None:
                 step(node)
         if (node := top.get("menus")) is not None:
             read_menus(self, node, top.get("menu_defaults"))
+        if (node := top.get("callbacks")) is not None:
+            read_callbacks(self, node)
         return self.d
 
     # --- sections --------------------------------------------------------------------------------------
@@ -218,7 +224,7 @@ class _Parser(SectionReader):
             path = f"skill_groups.{gid or key.text}"
             if (g := self.f.mapping(body, path)) is None:
                 continue
-            self.f.keys(g, path, ("title",), ("strategy", "ring_timeout", "wrapup", "max_wait"))
+            self.f.keys(g, path, ("title",), GROUP_SETTINGS)
             title = self.get(g, "title", path, self.f.line)
             strategy = (
                 self.get(g, "strategy", path, self.strategy) if g.get("strategy") is not None else "rrmemory"
@@ -226,6 +232,8 @@ class _Parser(SectionReader):
             ring = self.number(g, "ring_timeout", path, 5, 120, default=15)
             wrapup = self.number(g, "wrapup", path, 0, 600, default=5)
             max_wait = self.number(g, "max_wait", path, 0, 7200, default=0)
+            sla = self.number(g, "callback_sla_minutes", path, 1, 240, default=None)
+            order: CallbackOrder | None = self.get(g, "callback_order", path, self.callback_order)
             if (
                 gid is not None
                 and title is not None
@@ -233,21 +241,15 @@ class _Parser(SectionReader):
                 and ring is not None
                 and wrapup is not None
                 and max_wait is not None
+                and (sla is not None or g.get("callback_sla_minutes") is None)
+                and (order is not None or g.get("callback_order") is None)
             ):
                 self.d.skill_groups[gid] = SkillGroup(
-                    gid, title, strategy, ring, wrapup, max_wait, span=key.span
+                    gid, title, strategy, ring, wrapup, max_wait, sla, order, span=key.span
                 )
 
     def strategy(self, node: Node, path: str) -> str | None:
-        value = self.f.text(node, path)
-        if value is not None and value not in QUEUE_STRATEGIES:
-            self.f.problem(
-                node.span,
-                f"{path}: unknown queue strategy '{value}'",
-                did_you_mean(value, QUEUE_STRATEGIES, what="strategies"),
-            )
-            return None
-        return value
+        return self.f.choice(node, path, QUEUE_STRATEGIES, "queue strategy", "strategies")
 
     def operators(self, node: Node) -> None:
         if (s := self.f.sequence(node, "operators")) is None:

@@ -1,11 +1,13 @@
 """Checks that need several sections: names resolve, prompts speak the default language, every group that
-callers are sent to has an operator, and every menu can be reached from the first one."""
+callers are sent to has an operator, every menu can be reached from the first one, the callback engine
+has its prompts and some hour in which to call back."""
 
 from __future__ import annotations
 
+from hotline.dialplan import prompt_ids as ids
 from hotline.dialplan.draft import Draft, RefKind
 from hotline.dialplan.fields import did_you_mean
-from hotline.dialplan.model import Span
+from hotline.dialplan.model import QuietHours, Span, TimeRange
 from hotline.errors import Problem
 
 _WORDS: dict[RefKind, tuple[str, str, str]] = {  # kind -> (singular, plural, section)
@@ -17,7 +19,14 @@ _WORDS: dict[RefKind, tuple[str, str, str]] = {  # kind -> (singular, plural, se
 
 def validate(d: Draft) -> list[Problem]:
     """Every cross-section problem of the draft, each located."""
-    return [*_references(d), *_prompt_languages(d), *_unstaffed_groups(d), *_unreachable_menus(d)]
+    return [
+        *_references(d),
+        *_prompt_languages(d),
+        *_unstaffed_groups(d),
+        *_unreachable_menus(d),
+        *_callback_prompts(d),
+        *_quiet_business_hours(d),
+    ]
 
 
 def _problem(span: Span, message: str, hint: str) -> Problem:
@@ -109,3 +118,56 @@ def _unreachable_menus(d: Draft) -> list[Problem]:
         for menu, span in menus.items()
         if menu not in seen
     ]
+
+
+def _callback_prompts(d: Draft) -> list[Problem]:
+    """The callback engine plays prompts of fixed names (`prompt_ids`): those its settings use must exist."""
+    where = d.sections.get("prompts")
+    if d.callbacks is None or where is None:
+        return []  # the settings are unknown, or the missing section is already reported
+    needed = list(ids.CALLBACK_PROMPTS_ALWAYS)
+    if d.callbacks.queue_key is not None:
+        needed.append(ids.CB_OFFER_IN_QUEUE)
+    if d.callbacks.offer_over_wait > 0:
+        needed.append(ids.CB_OFFER_BEFORE_QUEUE)
+    if d.entry is not None and d.entry.closed.kind == "callback":
+        needed += ids.CALLBACK_PROMPTS_CLOSED
+    missing = [p for p in needed if p not in d.declared["prompt"]]
+    if not missing:
+        return []
+    return [
+        _problem(
+            where,
+            f"prompts: the callback engine plays prompts that are not defined: {', '.join(missing)}",
+            "define them: dialplans/hotline.yaml has their texts, docs/dialplan.md says when each is heard",
+        )
+    ]
+
+
+def _quiet_business_hours(d: Draft) -> list[Problem]:
+    """Callbacks are placed while the line is open and outside quiet hours: there must be such an hour."""
+    if d.callbacks is None or d.hours is None:
+        return []
+    quiet = d.callbacks.quiet_hours
+    ranges = [r for day in d.hours.days.values() for r in day]
+    if not ranges or not all(_quiet_throughout(quiet, r) for r in ranges):
+        return []
+    shown = f"{quiet.start:%H:%M}-{quiet.end:%H:%M}"
+    if d.quiet_hours_span is not None:
+        span, what = d.quiet_hours_span, f"callbacks.quiet_hours: {shown}"
+    else:
+        span, what = d.sections.get("hours", Span("", 0, 0)), f"callbacks.quiet_hours (default {shown})"
+    return [
+        _problem(
+            span,
+            f"{what} covers all the business hours: no callback could ever be placed",
+            "callbacks are placed while the line is open and outside quiet hours: shorten the quiet hours",
+        )
+    ]
+
+
+def _quiet_throughout(quiet: QuietHours, r: TimeRange) -> bool:
+    """Is every moment of the opening range `r` (within one day) in the quiet hours?"""
+    if quiet.start < quiet.end:
+        return quiet.start <= r.start and r.end <= quiet.end
+    return r.start >= quiet.start or r.end <= quiet.end  # quiet across midnight: [start, 24:00) + [0, end)

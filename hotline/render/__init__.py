@@ -30,7 +30,7 @@ def render_all(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> dict
     files["pjsip.conf"] = render_pjsip(dialplan, settings, secrets)
     files["rtp.conf"] = render_rtp(settings)
     files["manager.conf"] = render_manager(settings, secrets)
-    files["queues.conf"] = render_queues(dialplan)
+    files["queues.conf"] = render_queues(dialplan, settings.asterisk_sounds_dir)
     files["extensions.conf"] = render_extensions(dialplan, settings)
     return files
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hotline import constants as c
 from hotline.dialplan.model import Dialplan
+from hotline.render.callback_contexts import lines_busy_check, render_callback_contexts
 from hotline.render.conf import value
 from hotline.settings import Settings
 
@@ -40,6 +41,7 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
             [
                 "NoOp(hotline call from ${CALLERID(num)})",
                 f"Set(CHANNEL(language)={h.language})",
+                *lines_busy_check(dialplan),
                 "Answer()",
                 f"AGI({agi_url})",
                 # SUCCESS: the engine decided; FAILURE/NOTFOUND: it is down or broke; HANGUP: caller gone
@@ -89,6 +91,7 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
             lines.append(f'GotoIf($["${{QUEUESTATUS}}" = "TIMEOUT"]?{general},1)')
         lines.append("Hangup(16)")
         blocks.append(_ext(group.id, lines))
+    blocks += render_callback_contexts(dialplan, settings)
     blocks += [
         "",
         "; Operators' phones: each other by extension, the hotline number itself (to try it), and hints",

@@ -1,10 +1,16 @@
 """manager.conf: AMI on loopback only, one engine user with the least privilege that works.
 
 Read classes: `system` (FullyBooted, Reload), `call` (Newchannel, Hangup, bridges), `agent` (queue member
-and caller events). Write classes: `agent` (QueueAdd/Remove/Pause for operators' feature codes) and
-`reporting` (QueueStatus, CoreShowChannels for the resync after a reconnect). Not `originate`, `system`,
-`command` or `config`: Asterisk's security notes rate `originate` as strong as `system`; the callback
-engine will ask for it in its own issue, with its own justification.
+and caller events), `user` (the UserEvent the callback context sends with each attempt's result).
+Write classes: `agent` (QueuePause: an operator is held out of the queues while a callback rings them),
+`reporting` (QueueStatus, CoreShowChannels for the resync after a reconnect) and `originate` (callbacks).
+
+`originate` is as strong as `system` in Asterisk's own security notes (CVE-2024-42365: an Originate of an
+application such as System). It is granted because calling citizens back is the engine's job, and held
+in check: AMI listens on loopback only with a generated secret, the engine only originates into its own
+`hotline-callback` context (never an application), every header value is checked for line breaks, and
+Asterisk still refuses the `system` applications to this user (an end-to-end test checks it). Never
+`system`, `command` or `config`.
 """
 
 from __future__ import annotations
@@ -13,8 +19,8 @@ from hotline.render.conf import section
 from hotline.secrets import Secrets
 from hotline.settings import Settings
 
-READ_CLASSES = "system,call,agent"
-WRITE_CLASSES = "agent,reporting"
+READ_CLASSES = "system,call,agent,user"
+WRITE_CLASSES = "agent,reporting,originate"
 
 
 def render_manager(settings: Settings, secrets: Secrets) -> str:

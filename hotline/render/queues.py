@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.constants import queue_name
+from hotline.constants import CTX_QUEUE_EXIT, queue_name
 from hotline.dialplan.model import Dialplan
 from hotline.render.conf import section, value
 
@@ -12,7 +12,8 @@ def penalty(level: int) -> int:
     return level - 1
 
 
-def render_queues(dialplan: Dialplan) -> str:
+def render_queues(dialplan: Dialplan, sounds_dir: str) -> str:
+    """`sounds_dir`: the prompts' directory as Asterisk sees it (for the periodic callback offer)."""
     parts = [
         "; Rendered by `hotline` from the skill groups and operators of the dialplan YAML.\n",
         section(
@@ -38,6 +39,16 @@ def render_queues(dialplan: Dialplan) -> str:
             ("setqueuevar", "yes"),
             ("setqueueentryvar", "yes"),
         ]
+        key = dialplan.callbacks.queue_key
+        if key:
+            # the callback key takes the caller out of the queue into the context that registers it
+            offer = f"{sounds_dir}/{dialplan.hotline.language}/cb_offer_in_queue"
+            options += [
+                ("context", CTX_QUEUE_EXIT),
+                ("periodic-announce", offer),
+                ("periodic-announce-frequency", str(dialplan.callbacks.queue_offer_every)),
+                ("relative-periodic-announce", "yes"),
+            ]
         for op in dialplan.operators_of(group.id):
             iface = f"PJSIP/{op.id}"
             options.append(("member", f"{iface},{penalty(op.skills[group.id])},{op.id},{iface}"))

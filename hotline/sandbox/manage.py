@@ -80,7 +80,12 @@ class Sandbox:
         self.asterisk.install_sounds(self.prompts_dir)
         changed = self.asterisk.install_config(render_all(dialplan, self.settings, secrets))
         if self.asterisk.running():
-            if changed:
+            if "modules.conf" in changed or "asterisk.conf" in changed:
+                # a reload does not load newly listed modules: restart (calls in progress are dropped)
+                progress(f"Asterisk: restarting ({', '.join(changed)} changed)")
+                self.asterisk.stop()
+                self.asterisk.start()
+            elif changed:
                 progress(f"Asterisk: reloading ({', '.join(changed)} changed)")
                 self.asterisk.reload()
             else:

@@ -247,66 +247,47 @@ async def place_call(
     return await run_sipp(args, workdir, limit=budget)
 
 
-@dataclass
-class OperatorPhone:
-    """An operator's SIP phone: registers with its credentials, then answers every call it gets."""
+def answering_scenario(workdir: Path, talk_seconds: float) -> Path:
+    """answer.xml with its talk time filled in, written into `workdir`."""
+    text = scenario_path("answer.xml").read_text(encoding="utf-8")
+    path = workdir / "answer.xml"
+    path.write_text(text.replace("TALK_MS", str(int(talk_seconds * 1000))), encoding="utf-8")
+    return path
 
-    operator_id: str
-    password: str
-    asterisk: str
-    asterisk_port: int
+
+@dataclass
+class Phone:
+    """A SIP phone played by SIPp that answers every call and talks `talk_seconds` (or, with
+    `answers=False`, rings until the caller gives up). Where it listens: `local_ip`:`port`."""
+
+    name: str
     workdir: Path
     local_ip: str = "127.0.0.1"
     port: int = field(default=0)
+    talk_seconds: float = 3.0
+    answers: bool = True
     _proc: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
     @property
     def message_file(self) -> Path:
         return self.workdir / "messages.log"
 
-    async def register(self) -> None:
-        if not self.port:
-            self.port = free_udp_port(self.local_ip)
-        result = await run_sipp(
-            [
-                f"{self.asterisk}:{self.asterisk_port}",
-                "-sf",
-                str(scenario_path("operator_register.xml")),
-                "-s",
-                self.operator_id,
-                "-au",
-                self.operator_id,
-                "-ap",
-                self.password,
-                "-i",
-                self.local_ip,
-                "-p",
-                str(self.port),
-                "-m",
-                "1",
-                "-timeout",
-                "15s",
-                "-timeout_error",
-            ],
-            self.workdir / "register",
-            limit=30,
-        )
-        if not result.ok:
-            raise SandboxError(
-                f"operator {self.operator_id} could not register: {result.errors or result.screen}"
-            )
-
     async def start(self) -> None:
-        """Register, then answer calls until stopped."""
-        await self.register()
         sipp = require_tool("sipp", "sip-tester")
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if not self.port:
+            self.port = free_udp_port(self.local_ip)
+        scenario = (
+            answering_scenario(self.workdir, self.talk_seconds)
+            if self.answers
+            else scenario_path("no_answer.xml")
+        )
         self._proc = await asyncio.create_subprocess_exec(
             sipp,
             "-sf",
-            str(scenario_path("operator_answer.xml")),
+            str(scenario),
             "-s",
-            self.operator_id,
+            self.name,
             "-i",
             self.local_ip,
             "-p",
@@ -336,15 +317,81 @@ class OperatorPhone:
                 await self._proc.wait()
         self._proc = None
 
-    def invites_from(self, caller: str) -> int:
-        """How many INVITEs from this citizen's number this phone received."""
+    def invites(self, pattern: str = r".*") -> int:
+        """How many INVITEs whose request line or From matches `pattern` this phone received."""
         if not self.message_file.exists():
             return 0
         text = self.message_file.read_text(errors="replace")
         count = 0
         for message in re.split(r"\n-{10,}.*\n", text):
-            if re.search(r"^INVITE sip:", message, re.MULTILINE) and re.search(
-                rf"^From:.*\b{re.escape(caller)}\b", message, re.MULTILINE
-            ):
+            if not re.search(r"^INVITE sip:", message, re.MULTILINE):
+                continue
+            head = "\n".join(line for line in message.splitlines() if line.startswith(("INVITE", "From:")))
+            if re.search(pattern, head):
                 count += 1
         return count
+
+
+@dataclass
+class OperatorPhone:
+    """An operator's SIP phone: registers with its generated credentials, then answers every call."""
+
+    operator_id: str
+    password: str
+    asterisk: str
+    asterisk_port: int
+    workdir: Path
+    local_ip: str = "127.0.0.1"
+    talk_seconds: float = 3.0
+    phone: Phone = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.phone = Phone(self.operator_id, self.workdir, self.local_ip, talk_seconds=self.talk_seconds)
+
+    @property
+    def message_file(self) -> Path:
+        return self.phone.message_file
+
+    async def register(self) -> None:
+        if not self.phone.port:
+            self.phone.port = free_udp_port(self.local_ip)
+        result = await run_sipp(
+            [
+                f"{self.asterisk}:{self.asterisk_port}",
+                "-sf",
+                str(scenario_path("operator_register.xml")),
+                "-s",
+                self.operator_id,
+                "-au",
+                self.operator_id,
+                "-ap",
+                self.password,
+                "-i",
+                self.local_ip,
+                "-p",
+                str(self.phone.port),
+                "-m",
+                "1",
+                "-timeout",
+                "15s",
+                "-timeout_error",
+            ],
+            self.workdir / "register",
+            limit=30,
+        )
+        if not result.ok:
+            raise SandboxError(
+                f"operator {self.operator_id} could not register: {result.errors or result.screen}"
+            )
+
+    async def start(self) -> None:
+        """Register, then answer calls until stopped."""
+        await self.register()
+        await self.phone.start()
+
+    async def stop(self) -> None:
+        await self.phone.stop()
+
+    def invites_from(self, caller: str) -> int:
+        """How many INVITEs from this citizen's number this phone received."""
+        return self.phone.invites(rf"From:.*\b{re.escape(caller)}\b")

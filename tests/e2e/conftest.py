@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from harness import OPEN, Call, Hotline
+from harness import OPEN, Call, Hotline, running_from
 
 from hotline.engine import Engine
 from hotline.sandbox.manage import Sandbox
@@ -35,7 +35,7 @@ def hotline(tmp_path_factory: pytest.TempPathFactory) -> Hotline:
 @pytest_asyncio.fixture
 async def engine(hotline: Hotline) -> AsyncIterator[Engine]:
     """The engine in this test's event loop, with a clock at a time the line is open."""
-    eng = Engine(hotline.settings, dialplan=hotline.dialplan, clock=lambda: OPEN, grace=5)
+    eng = Engine(hotline.settings, dialplan=hotline.dialplan, clock=running_from(OPEN), grace=5)
     async with eng:
         await eng.ami.wait_connected(15)
         yield eng

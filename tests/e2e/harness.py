@@ -22,6 +22,12 @@ OPEN = dt.datetime(2026, 11, 17, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
 CLOSED = dt.datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))  # a Sunday
 
 
+def running_from(start: dt.datetime) -> Callable[[], dt.datetime]:
+    """A clock that reads `start` now and advances in real time (leases and backoffs still elapse)."""
+    offset = start.timestamp() - time.time()
+    return lambda: dt.datetime.fromtimestamp(time.time() + offset, tz=start.tzinfo)
+
+
 @dataclass
 class Hotline:
     settings: Settings

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from harness import CLOSED, Call, Hotline, journal_of, new_caller
+from harness import CLOSED, Call, Hotline, journal_of, new_caller, running_from
 from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 
@@ -115,17 +115,22 @@ async def test_a_caller_hanging_up_in_the_menu_ends_cleanly_and_leaves_nothing_b
     assert record.reason.startswith("during:")
 
 
-async def test_closed_hours_play_the_closed_announcement_and_hang_up(
-    hotline: Hotline, engine: Engine, operators: dict[str, OperatorPhone], call: Call
+async def test_closed_hours_tell_the_hours_offer_a_callback_and_say_goodbye(
+    hotline: Hotline,
+    engine: Engine,
+    operators: dict[str, OperatorPhone],
+    call: Call,
 ) -> None:
-    """On a Sunday the caller hears the opening hours and the call ends; no operator rings."""
-    engine.clock = lambda: CLOSED
+    """On a Sunday a caller who presses nothing hears the hours and the offer, then the engine hangs up;
+    no operator rings and nothing is registered."""
+    engine.clock = running_from(CLOSED)
     caller = new_caller()
-    result = await call(CitizenCall(caller=caller, wait_for_end=60))
+    result = await call(CitizenCall(caller=caller, wait_for_end=90))
     assert result.ok, result.errors or result.screen  # Asterisk hung up on the citizen
     record = await journal_of(engine.journal, caller)
-    assert (record.ivr_outcome, record.reason) == ("hangup", "closed")
+    assert (record.ivr_outcome, record.reason) == ("callback", "closed")
     assert who_answered(operators, caller) == []
+    assert [r for r in await engine.callbacks.list() if r.number == caller] == []
 
 
 async def test_with_the_engine_down_asterisk_announces_and_queues_to_the_general_group(

@@ -57,10 +57,11 @@ def test_a_dialplan_change_reaches_the_running_asterisk_without_rebuilding_the_r
     assert hotline.sandbox.asterisk.pid() == pid
 
 
-async def test_the_engine_ami_user_may_read_queues_but_not_originate_or_run_commands(
+async def test_the_engine_ami_user_cannot_run_commands_or_originate_system_applications(
     hotline: Hotline,
 ) -> None:
-    """Asterisk itself refuses Originate and Command to the engine's user: least privilege, enforced."""
+    """Asterisk itself refuses the engine's user a CLI Command and an Originate of the System application
+    (CVE-2024-42365's path): `originate` is granted for callbacks, `system` and `command` are not."""
     ami = AmiClient(
         username=hotline.settings.ami_username,
         secret=hotline.secrets.ami,
@@ -73,10 +74,16 @@ async def test_the_engine_ami_user_may_read_queues_but_not_originate_or_run_comm
         listed = await ami.send_list_action({"Action": "QueueStatus", "Queue": "hotline-general"})
         assert any(m.name == "QueueParams" for m in listed)
         for action in (
-            {"Action": "Originate", "Channel": "PJSIP/op101", "Application": "Playback", "Data": "beep"},
+            {
+                "Action": "Originate",
+                "Channel": "Local/s@hotline-nowhere",
+                "Application": "System",
+                "Data": "touch /tmp/hotline-pwned",
+            },
             {"Action": "Command", "Command": "core show version"},
         ):
             with pytest.raises(AmiActionFailed, match="Permission denied"):
                 await ami.send_action(action)
     finally:
         await ami.close()
+    assert not (hotline.settings.asterisk_root / "tmp/hotline-pwned").exists()

@@ -39,8 +39,8 @@ def test_default_dialplan_loads_with_its_sections_as_typed_objects() -> None:
     assert d.hours.days["sun"] == ()
     assert (d.entry.greeting, d.entry.menu, d.entry.transfer_prompt) == ("greeting", "main", "transfer")
     assert (d.entry.closed.kind, d.entry.closed.target, d.entry.closed.prompt) == (
-        "hangup",
-        "closed",
+        "callback",
+        "general",
         "closed",
     )
     assert set(d.menus) == {"main", "heating", "construction"}
@@ -68,6 +68,7 @@ def test_default_menus_take_menu_defaults_and_keep_their_options_in_order() -> N
         "4": ("queue", "gas"),
         "5": ("queue", "management"),
         "6": ("menu", "construction"),
+        "9": ("callback", "general"),
         "0": ("queue", "general"),
     }
     for menu in d.menus.values():
@@ -147,7 +148,7 @@ def write_split(directory: Path, layout: dict[str, tuple[str, ...]]) -> None:
 
 SPLIT = {
     "10-line.yaml": ("version", "hotline", "hours", "entry"),
-    "20-menus.yml": ("menu_defaults", "menus"),
+    "20-menus.yml": ("menu_defaults", "menus", "callbacks"),
     "30-people.yaml": ("skill_groups", "operators"),
     "40-prompts.yaml": ("prompts",),
 }
@@ -160,7 +161,7 @@ def test_a_directory_loads_its_yaml_files_as_one_dialplan(tmp_path: Path) -> Non
     (tmp_path / ".backup.yaml").write_text("not: [yaml", encoding="utf-8")
     d, default = load_dialplan(tmp_path), load_dialplan(DEFAULT)
     assert d.source_files == tuple(str(tmp_path / name) for name in sorted(SPLIT))
-    assert (d.hotline, d.hours) == (default.hotline, default.hours)
+    assert (d.hotline, d.hours, d.callbacks) == (default.hotline, default.hours, default.callbacks)
     assert (set(d.menus), set(d.prompts), set(d.operators)) == (
         set(default.menus),
         set(default.prompts),

@@ -106,20 +106,21 @@ def test_hours_with_several_ranges_load(tmp_path: Path) -> None:
 # fmt: off
 ACTIONS = {
     "two kinds at once": Case(MAIN_2, '      "2": {queue: water, menu: heating}', "{queue: water, menu", "{",
-        "menus.main.options.2: an action needs exactly one of menu, queue or hangup (found menu and queue)"),
+        "menus.main.options.2: an action needs exactly one of menu, queue, callback or hangup"
+        " (found menu and queue)"),
     "no kind": Case(MAIN_2, '      "2": {prompt: transfer}', "{prompt: transfer}", None,
-        "menus.main.options.2: an action needs exactly one of menu, queue or hangup (found none)"),
+        "menus.main.options.2: an action needs exactly one of menu, queue, callback or hangup (found none)"),
     "a name instead of an action": Case(MAIN_2, '      "2": water', '"2": water', "water",
-        "menus.main.options.2: expected an action such as {queue: general}, {menu: main}"
-        " or {hangup: closed}"),
+        "menus.main.options.2: expected an action such as {queue: general}, {menu: main},"
+        " {callback: general} or {hangup: closed}"),
     "hangup with a prompt": Case('{hangup: written_consultation}',
         "{hangup: written_consultation, prompt: transfer}",
         "{hangup: written_consultation", "{", "menus.construction.options.3: a hangup action takes no prompt",
         "the name after 'hangup:' is the prompt played before hanging up"),
-    "closed going to a menu": Case("  closed:\n    hangup: closed", "  closed:\n    menu: main",
-        "  closed:\n    menu",
-        "menu",
-        "entry.closed: must hang up or queue the caller, not go to a menu"),
+    "closed going to a menu": Case("    callback: general\n    prompt: closed", "    menu: main",
+        "    menu: main", "menu",
+        "entry.closed: must hang up, queue the caller or take a callback request, not go to a menu",
+        "write an action such as {hangup: closed}, {queue: general} or {callback: general}"),
     "misspelt prompt key": Case(MAIN_2, '      "2": {queue: water, promt: transfer}', "promt", None,
         "menus.main.options.2: unknown key 'promt'", "did you mean 'prompt'?"),
     "repeat key also an option": Case('      "0": {queue: general}',

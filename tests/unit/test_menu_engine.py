@@ -96,6 +96,29 @@ async def test_a_submenu_key_queues_for_its_group(default: Dialplan, key: str, g
     ]
 
 
+async def test_nine_in_the_main_menu_asks_for_a_callback_without_a_transfer_prompt(
+    default: Dialplan,
+) -> None:
+    """9 ends the menus with a callback request for general; nobody is connected, so no transfer prompt."""
+    caller = ScriptedCaller(None, None, "9")
+    outcome = await run_menu(default, caller, MONDAY_10)
+    assert outcome == Outcome("callback", "chosen", chosen(("main", "9")), group="general")
+    assert caller.log == [
+        ("play", f"greeting/{ANY_KEY}"),
+        ("play", f"main_menu/{ANY_KEY}"),
+        ("wait", "5.0"),
+    ]
+
+
+async def test_a_key_during_the_greeting_may_ask_for_a_callback(default: Dialplan) -> None:
+    """Type-ahead works for the callback option too: 9 during the greeting is the choice."""
+    caller = ScriptedCaller("9")
+    assert await run_menu(default, caller, MONDAY_10) == Outcome(
+        "callback", "chosen", chosen(("main", "9")), group="general"
+    )
+    assert caller.played == ["greeting"]
+
+
 async def test_nine_goes_back_to_the_main_menu(default: Dialplan) -> None:
     """9 in a submenu returns to the main menu, where a new choice is made."""
     caller = ScriptedCaller(None, "6", "9", "4")
@@ -217,14 +240,35 @@ async def test_a_new_menu_starts_with_a_fresh_count_of_attempts(default: Dialpla
 
 
 @pytest.mark.parametrize("now", [SUNDAY_NOON, TUESDAY_23, dt.datetime(2024, 3, 4, 20, 0, tzinfo=MSK)])
-async def test_outside_business_hours_the_closed_prompt_is_played_and_the_call_ends(
+async def test_outside_business_hours_the_caller_hears_the_hours_then_goes_to_the_callback_offer(
     default: Dialplan, now: dt.datetime
 ) -> None:
-    """Sunday, a weekday at 23:00 and 20:00 sharp are closed: only the closed prompt is played."""
+    """Sunday, a weekday at 23:00 and 20:00 sharp are closed: the hours are played whole, no menu, and the
+    call goes to the callback flow for general with the reason "closed" (the flow offers it first)."""
     caller = ScriptedCaller()
     outcome = await run_menu(default, caller, now)
-    assert outcome == Outcome("hangup", "closed", (), farewell="closed")
+    assert outcome == Outcome("callback", "closed", (), group="general")
     assert caller.log == [("play", "closed/")]
+
+
+async def test_a_closed_line_may_just_play_its_hours_and_hang_up(default: Dialplan) -> None:
+    """With `closed: {hangup: closed}` only the closed prompt is played and the call ends."""
+    dialplan = dataclasses.replace(
+        default, entry=dataclasses.replace(default.entry, closed=Action("hangup", "closed", prompt="closed"))
+    )
+    caller = ScriptedCaller()
+    assert await run_menu(dialplan, caller, SUNDAY_NOON) == Outcome("hangup", "closed", (), farewell="closed")
+    assert caller.log == [("play", "closed/")]
+
+
+async def test_a_closed_callback_without_a_prompt_plays_nothing(default: Dialplan) -> None:
+    """`closed: {callback: general}`: no prompt of the menus at all (not the transfer prompt either)."""
+    dialplan = dataclasses.replace(
+        default, entry=dataclasses.replace(default.entry, closed=Action("callback", "general"))
+    )
+    caller = ScriptedCaller()
+    assert await run_menu(dialplan, caller, SUNDAY_NOON) == Outcome("callback", "closed", (), group="general")
+    assert caller.log == []
 
 
 async def test_business_hours_are_those_of_the_hotline_time_zone(default: Dialplan) -> None:
@@ -267,6 +311,28 @@ async def test_an_action_prompt_replaces_the_transfer_prompt(default: Dialplan) 
     caller = ScriptedCaller(None, "2")
     assert (await run_menu(dialplan, caller, MONDAY_10)).group == "water"
     assert caller.log[-1] == ("play", "fallback/")
+
+
+async def test_a_callback_action_plays_its_own_prompt_whole(default: Dialplan) -> None:
+    """`{callback: heating, prompt: cb_lines_busy}` plays that prompt (no key can stop it), then ends."""
+    dialplan = with_options(default, "heating", k3=Action("callback", "heating", prompt="cb_lines_busy"))
+    caller = ScriptedCaller(None, "1", "3")
+    outcome = await run_menu(dialplan, caller, MONDAY_10)
+    assert outcome == Outcome("callback", "chosen", chosen(("main", "1"), ("heating", "3")), group="heating")
+    assert caller.log[-1] == ("play", "cb_lines_busy/")
+    assert "transfer" not in caller.played
+
+
+async def test_on_failure_may_be_a_callback(default: Dialplan) -> None:
+    """A silent caller whose menu fails to `{callback: general}` ends with it (reason retries_exhausted)."""
+    main = dataclasses.replace(default.menus["main"], on_failure=Action("callback", "general"))
+    dialplan = dataclasses.replace(default, menus={**default.menus, "main": main})
+    caller = ScriptedCaller()
+    outcome = await run_menu(dialplan, caller, MONDAY_10)
+    assert outcome == Outcome(
+        "callback", "retries_exhausted", (Step("main", None, "timeout"),) * 3, group="general"
+    )
+    assert caller.log[-1] == ("play", "no_input/")
 
 
 async def test_a_key_during_the_prompt_of_a_menu_action_chooses_in_that_menu(default: Dialplan) -> None:

@@ -26,9 +26,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def test_queues_have_one_queue_per_group_with_levels_as_penalties(tiny: Dialplan) -> None:
-    """Each skill group is a prefixed queue; an operator's level 1 is penalty 0, level 2 penalty 1."""
+    """Each skill group is a prefixed queue; an operator's level 1 is penalty 0, level 2 penalty 1; a
+    waiting caller hears the callback offer and the callback key takes them out to register it."""
     assert (
-        render_queues(tiny)
+        render_queues(tiny, "/var/lib/hotline/sounds")
         == """\
 ; Rendered by `hotline` from the skill groups and operators of the dialplan YAML.
 
@@ -50,6 +51,10 @@ announce-frequency = 0
 setinterfacevar = yes
 setqueuevar = yes
 setqueueentryvar = yes
+context = hotline-queue-exit
+periodic-announce = /var/lib/hotline/sounds/ru/cb_offer_in_queue
+periodic-announce-frequency = 45
+relative-periodic-announce = yes
 member = PJSIP/op1,1,op1,PJSIP/op1
 member = PJSIP/op2,0,op2,PJSIP/op2
 
@@ -66,22 +71,27 @@ announce-frequency = 0
 setinterfacevar = yes
 setqueuevar = yes
 setqueueentryvar = yes
+context = hotline-queue-exit
+periodic-announce = /var/lib/hotline/sounds/ru/cb_offer_in_queue
+periodic-announce-frequency = 45
+relative-periodic-announce = yes
 member = PJSIP/op1,0,op1,PJSIP/op1
 """
     )
 
 
 def test_manager_binds_loopback_denies_all_and_grants_least_classes(settings: Settings) -> None:
-    """AMI listens on loopback only, permits only loopback, and the engine user cannot originate."""
+    """AMI listens on loopback only, permits only loopback; the engine may originate callbacks but has
+    neither `system`, `command` nor `config`."""
     text = render_manager(settings, SECRETS)
     assert "bindaddr = 127.0.0.1\n" in text
     assert "webenabled = no\n" in text
     assert f"[{settings.ami_username}]\nsecret = {'a' * 32}\ndeny = 0.0.0.0/0.0.0.0\n" in text
     assert "permit = 127.0.0.1/255.255.255.255\n" in text
-    assert "read = system,call,agent\n" in text
-    assert "write = agent,reporting\n" in text
-    assert "originate" not in text
-    assert "command" not in text
+    assert "read = system,call,agent,user\n" in text
+    assert "write = agent,reporting,originate\n" in text
+    write = next(line for line in text.splitlines() if line.startswith("write"))
+    assert not {"system", "command", "config", "all"} & set(write.split("= ")[1].split(","))
 
 
 def test_pjsip_identifies_the_trunk_by_address_and_operators_by_password(

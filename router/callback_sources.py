@@ -1,0 +1,67 @@
+"""Callback requests that come from what Asterisk reports, not from what the caller pressed.
+
+- A caller who hung up after waiting at least `abandoned_after` seconds in a queue is called back
+  without having asked (QueueCallerAbandon).
+- A citizen who gets through to an operator of a group (AgentConnect) no longer needs the callback they
+  asked for in that group: their open request is cancelled.
+The number is the caller ID, normalised; a hidden or foreign one is skipped (logged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from hotline import constants as c
+from hotline.callbacks.model import Registration, Source
+from hotline.callbacks.numbers import mask, normalise
+from hotline.callbacks.store import CallbackStore
+from hotline.dialplan.model import Dialplan
+from hotline.errors import CallbackRefused, NumberRefused
+from hotline.log import get_logger
+
+log = get_logger("router.callback_sources")
+
+EVENTS = ("QueueCallerAbandon", "AgentConnect")
+
+Register = Callable[[str, str, Source, str], Awaitable[Registration]]
+
+
+class CallbackSources:
+    def __init__(self, store: CallbackStore, dialplan: Callable[[], Dialplan], register: Register) -> None:
+        self.store = store
+        self._dialplan = dialplan
+        self._register = register
+
+    async def on_event(self, event: Mapping[str, str]) -> None:
+        group = c.group_of_queue(event.get("Queue", ""))
+        dialplan = self._dialplan()
+        if group is None or group not in dialplan.skill_groups:
+            return
+        caller = event.get("CallerIDNum", "")
+        try:
+            number = normalise(caller, dialplan.callbacks.numbers)
+        except NumberRefused:
+            log.info("callback.source.no_number", event_name=event.get("Event"), group=group)
+            return
+        name = event.get("Event", "")
+        if name == "AgentConnect":
+            cancelled = await self.store.cancel_open_for(number, group, reason="got_through")
+            if cancelled:
+                log.info("callback.cancelled_got_through", number=mask(number), group=group)
+        elif name == "QueueCallerAbandon":
+            waited = int(event.get("HoldTime") or 0)
+            threshold = dialplan.callbacks.abandoned_after
+            if threshold and waited >= threshold:
+                try:
+                    registration = await self._register(number, group, Source.ABANDONED, caller)
+                except CallbackRefused as exc:
+                    log.warning("callback.refused", reason=exc.reason, number=mask(number))
+                    return
+                log.info(
+                    "callback.abandoned_registered",
+                    request=registration.request.id,
+                    waited=waited,
+                    group=group,
+                    number=mask(number),
+                    merged=registration.merged,
+                )

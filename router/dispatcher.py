@@ -1,0 +1,369 @@
+"""The callback dispatcher: turns due callback requests into calls, each attempt placed exactly once.
+
+For each skill group it releases the earliest-due request only when an operator of that group is free,
+and never more requests than free operators. The operator is held out of every queue (QueuePause,
+reason `callback`) while the attempt rings them, so a queue call cannot take them at the same moment.
+
+An attempt, step by step (each step is a named fault point for the crash tests, `HOTLINE_FAULT`):
+1. `claim`: the store atomically hands the request to this engine with a lease and a fencing token and
+   records the attempt (fault point `after_claim`).
+2. the Originate's ActionID is stored, then the Originate is written (`after_originate_written`); its
+   answer comes back (`after_originate_response`).
+3. the attempt's result arrives from the dialplan (a UserEvent sent by a hangup handler) or from the
+   OriginateResponse when the operator did not answer, and is stored (`before_result_stored`) under the
+   fencing token.
+If the engine dies anywhere in between, the lease expires. Whoever finds it (this engine after a restart,
+or another one) reconciles it from Asterisk's own channels, where every attempt's channels carry the
+account code `cb-<request>-<attempt>`. A call still up is adopted and awaited; no trace means the outcome
+is unknown and the attempt ends as `unknown`, which does not use up one of the citizen's attempts. The
+same attempt is never dialled twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from hotline import constants as c
+from hotline.callbacks.model import AttemptResult, Claim
+from hotline.callbacks.numbers import mask
+from hotline.callbacks.store import CallbackStore
+from hotline.dialplan.model import Dialplan
+from hotline.errors import AmiError, AmiOutcomeUnknown, StaleClaim
+from hotline.log import get_logger
+from router.ami import AmiClient
+from router.state import LiveState
+
+log = get_logger("router.dispatcher")
+
+FAULT_POINTS = ("after_claim", "after_originate_written", "after_originate_response", "before_result_stored")
+NOT_IN_USE = 1  # AST_DEVICE_NOT_INUSE
+# OriginateResponse reasons (Asterisk's AST_CONTROL_*): the operator's phone did not take the call
+_ORIGINATE_REASONS = {0: "no such channel", 1: "hung up", 3: "no answer", 5: "busy", 8: "congestion"}
+_DIALSTATUS = {
+    "BUSY": AttemptResult.BUSY,
+    "NOANSWER": AttemptResult.NO_ANSWER,
+    "CHANUNAVAIL": AttemptResult.UNREACHABLE,
+    "CONGESTION": AttemptResult.CONGESTION,
+}
+
+
+def fault(point: str) -> None:
+    """Die here, as `kill -9` would, when HOTLINE_FAULT names this point (crash tests only)."""
+    if os.environ.get("HOTLINE_FAULT") == point:
+        log.warning("dispatcher.fault_injected", point=point)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def account_code(request_id: str, attempt: int) -> str:
+    return f"cb-{request_id}-{attempt}"
+
+
+@dataclass
+class InFlight:
+    claim: Claim
+    operator: str  # endpoint id, e.g. op101
+    action_id: str
+    answered: bool = False  # the OriginateResponse said the first leg answered
+
+
+def attempt_result(event: Mapping[str, str], min_talk_seconds: int) -> tuple[AttemptResult, str, float]:
+    """What the dialplan's report says about the attempt: result, reason for supervisors, talk time."""
+    stage = event.get("Stage", "")
+    status = event.get("DialStatus", "")
+    talk = float(event.get("AnsweredTime") or 0)
+    cause = event.get("Cause", "")
+    reason = f"{status or 'no dial'} at {stage or '?'} (cause {cause or '?'})"
+    if stage in ("citizen", "operator") and status == "ANSWER":
+        result = AttemptResult.ANSWERED if talk >= min_talk_seconds else AttemptResult.TOO_SHORT
+        return result, reason, talk
+    if stage == "citizen" and status in _DIALSTATUS:
+        return _DIALSTATUS[status], reason, 0.0
+    # the operator hung up during the whisper or while the citizen's phone rang: not the citizen's doing
+    return AttemptResult.OPERATOR_NO_ANSWER, reason, 0.0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        ami: AmiClient,
+        state: LiveState,
+        store: CallbackStore,
+        dialplan: Callable[[], Dialplan],
+        *,
+        owner: str,
+        clock: Callable[[], float] = time.time,
+        lease_seconds: float = 90.0,
+        ring_seconds: int = 30,
+        tick: float = 1.0,
+    ) -> None:
+        self.ami = ami
+        self.state = state
+        self.store = store
+        self._dialplan = dialplan
+        self.owner = owner
+        self.clock = clock
+        self.lease_seconds = lease_seconds
+        self.ring_seconds = ring_seconds
+        self.tick = tick
+        self.in_flight: dict[str, InFlight] = {}  # by ActionID
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        ami.on_event(["OriginateResponse", "UserEvent"], self._on_result)
+        ami.on_event(["QueueMemberStatus", "AgentComplete", "QueueMemberPause"], lambda _e: self.wake())
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="callback-dispatcher")
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    # --- the loop -----------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._closing:
+            try:
+                if self.ami.connected:
+                    await self.reconcile_expired()
+                    await self.extend_leases()
+                    for group in self._dialplan().skill_groups:
+                        await self.dispatch_group(group)
+            except AmiError as exc:
+                log.warning("dispatcher.ami_unavailable", error=str(exc))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.tick)
+
+    async def free_operators(self, group: str) -> list[str]:
+        """Operators of the group whose phones are idle, not paused, and not ringing for a callback."""
+        snapshot = await self.state.queue(c.queue_name(group))
+        if snapshot is None:
+            return []
+        busy = {f.operator for f in self.in_flight.values()}
+        dialplan = self._dialplan()
+        free = [
+            m.name
+            for m in snapshot.members
+            if m.status == NOT_IN_USE
+            and not m.paused
+            and not m.in_call
+            and not m.ringing_for
+            and not m.talking_to
+            and m.name not in busy
+            and m.name in dialplan.operators
+        ]
+        return sorted(free, key=lambda op: dialplan.operators[op].skills.get(group, 9))
+
+    async def dispatch_group(self, group: str) -> None:
+        for operator in await self.free_operators(group):
+            dialplan = self._dialplan()
+            claim = await self.store.claim(
+                group,
+                owner=self.owner,
+                lease_seconds=self.lease_seconds,
+                policy=dialplan.callbacks,
+                tz=ZoneInfo(dialplan.hotline.timezone),
+            )
+            if claim is None:
+                return
+            fault("after_claim")
+            await self.place(claim, operator)
+
+    async def place(self, claim: Claim, operator: str) -> None:
+        request = claim.request
+        dialplan = self._dialplan()
+        order = dialplan.callback_order(request.group)
+        action_id = self.ami.new_action_id()
+        await self.store.record_action(claim, action_id)
+        flight = InFlight(claim, operator, action_id)
+        self.in_flight[action_id] = flight
+        interface = f"PJSIP/{operator}"
+        variables = [
+            f"{c.VAR_CB_ID}={request.id}",
+            f"{c.VAR_CB_ATTEMPT}={claim.attempt_n}",
+            f"{c.VAR_CB_FENCE}={claim.fence}",
+            f"{c.VAR_CB_NUMBER}={request.number}",
+            f"{c.VAR_CB_AGO}={max(0, int((self.clock() - request.created_at) // 60))}",
+            f"{c.VAR_CB_RING}={self.ring_seconds}",
+            f"{c.VAR_CB_OPERATOR}={interface}",
+        ]
+        first = interface if order == "operator_first" else f"PJSIP/{request.number}@carrier-out"
+        originate = {
+            "Action": "Originate",
+            "Channel": first,
+            "Context": c.CTX_CALLBACK,
+            "Exten": "operator-first" if order == "operator_first" else "citizen-first",
+            "Priority": "1",
+            "Timeout": str(self.ring_seconds * 1000),
+            "CallerID": f"Callback <{request.number}>",
+            "Account": account_code(request.id, claim.attempt_n),
+            "Async": "true",
+            "Variable": variables,
+        }
+        log.info(
+            "callback.dispatch",
+            request=request.id,
+            attempt=claim.attempt_n,
+            group=request.group,
+            operator=operator,
+            number=mask(request.number),
+            order=order,
+            action_id=action_id,
+        )
+        try:
+            await self.ami.send_action(
+                {"Action": "QueuePause", "Interface": interface, "Paused": "true", "Reason": "callback"}
+            )
+            sent = asyncio.create_task(self.ami.send_action(originate, action_id=action_id))
+            if os.environ.get("HOTLINE_FAULT") == "after_originate_written":
+                for _ in range(5):  # the action is written before its task first waits: let it run
+                    await asyncio.sleep(0)
+                fault("after_originate_written")
+            await sent
+            fault("after_originate_response")
+        except AmiOutcomeUnknown:
+            # the link dropped after the Originate was written: it may be ringing. Never resend; the lease
+            # expires and reconciliation looks for the attempt's channels in Asterisk.
+            log.warning("callback.outcome_unknown", request=request.id, attempt=claim.attempt_n)
+        except AmiError as exc:
+            self.in_flight.pop(action_id, None)
+            await self._finish(flight, AttemptResult.UNKNOWN, f"not placed: {exc}", 0.0)
+
+    # --- results ------------------------------------------------------------------------------------
+
+    async def _on_result(self, event: Mapping[str, str]) -> None:
+        name = event.get("Event", "")
+        if name == "OriginateResponse":
+            flight = self.in_flight.get(event.get("ActionID", ""))
+            if flight is None:
+                return
+            if event.get("Response", "").lower() == "success":
+                flight.answered = True
+                return
+            code = int(event.get("Reason") or 0)
+            self.in_flight.pop(flight.action_id, None)
+            first = (
+                "operator"
+                if self._dialplan().callback_order(flight.claim.request.group) == ("operator_first")
+                else "citizen"
+            )
+            if first == "operator":
+                result = AttemptResult.OPERATOR_NO_ANSWER
+            else:
+                result = {5: AttemptResult.BUSY, 3: AttemptResult.NO_ANSWER, 8: AttemptResult.CONGESTION}.get(
+                    code, AttemptResult.UNREACHABLE
+                )
+            await self._finish(flight, result, f"{first}: {_ORIGINATE_REASONS.get(code, code)}", 0.0)
+        elif name == "UserEvent" and event.get("UserEvent") == c.USER_EVENT_CALLBACK:
+            key = (event.get("Id", ""), event.get("Attempt", ""))
+            flight = next(
+                (f for f in self.in_flight.values() if (f.claim.request.id, str(f.claim.attempt_n)) == key),
+                None,
+            )
+            if flight is None:
+                return
+            self.in_flight.pop(flight.action_id, None)
+            result, reason, talk = attempt_result(event, self._dialplan().callbacks.min_talk_seconds)
+            await self._finish(flight, result, reason, talk)
+
+    async def _finish(self, flight: InFlight, result: AttemptResult, reason: str, talk: float) -> None:
+        dialplan = self._dialplan()
+        fault("before_result_stored")
+        try:
+            request = await self.store.finish(
+                flight.claim,
+                result,
+                reason=reason,
+                operator=flight.operator,
+                talk_seconds=talk,
+                policy=dialplan.callbacks,
+                tz=ZoneInfo(dialplan.hotline.timezone),
+            )
+            log.info(
+                "callback.attempt_ended",
+                request=flight.claim.request.id,
+                attempt=flight.claim.attempt_n,
+                result=result.value,
+                reason=reason,
+                status=request.status.value,
+            )
+        except StaleClaim:
+            log.warning(
+                "callback.stale_claim", request=flight.claim.request.id, attempt=flight.claim.attempt_n
+            )
+        finally:
+            with contextlib.suppress(AmiError):
+                await self.ami.send_action(
+                    {"Action": "QueuePause", "Interface": f"PJSIP/{flight.operator}", "Paused": "false"}
+                )
+            self.wake()
+
+    # --- leases and crashes -------------------------------------------------------------------------
+
+    async def extend_leases(self) -> None:
+        for flight in list(self.in_flight.values()):
+            if flight.claim.lease_expires_at - self.clock() < self.lease_seconds / 2:
+                try:
+                    flight.claim = await self.store.extend(flight.claim, self.lease_seconds)
+                except StaleClaim:
+                    self.in_flight.pop(flight.action_id, None)
+
+    async def reconcile_expired(self) -> None:
+        """Attempts whose engine died: adopt the ones still up in Asterisk, end the others as unknown."""
+        expired = await self.store.expired_claims()
+        if not expired:
+            return
+        channels = await self.ami.send_list_action({"Action": "CoreShowChannels"})
+        live_accounts = {ch.get("AccountCode", "") for ch in channels}
+        dialplan = self._dialplan()
+        for stale in expired:
+            code = account_code(stale.request.id, stale.attempt_n)
+            try:
+                claim = await self.store.adopt(stale, owner=self.owner, lease_seconds=self.lease_seconds)
+            except StaleClaim:
+                continue  # another engine took it first
+            attempt = claim.attempt
+            flight = InFlight(
+                claim,
+                attempt.operator or _operator_of(channels, code),
+                attempt.action_id or f"adopted-{code}",
+            )
+            if code in live_accounts:
+                log.info("callback.adopted_live_call", request=claim.request.id, attempt=claim.attempt_n)
+                self.in_flight[flight.action_id] = flight
+                continue
+            log.warning(
+                "callback.outcome_unknown_reconciled", request=claim.request.id, attempt=claim.attempt_n
+            )
+            fault("before_result_stored")
+            await self.store.resolve_unknown(
+                claim, None, policy=dialplan.callbacks, tz=ZoneInfo(dialplan.hotline.timezone)
+            )
+            if flight.operator:
+                with contextlib.suppress(AmiError):
+                    await self.ami.send_action(
+                        {"Action": "QueuePause", "Interface": f"PJSIP/{flight.operator}", "Paused": "false"}
+                    )
+
+
+def _operator_of(channels: Sequence[Mapping[str, str]], code: str) -> str:
+    """The operator whose phone carries the attempt's account code, if any."""
+    for ch in channels:
+        name = ch.get("Channel", "")
+        if ch.get("AccountCode") == code and name.startswith("PJSIP/op"):
+            return name.split("/", 1)[1].rsplit("-", 1)[0]
+    return ""

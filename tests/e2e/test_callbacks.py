@@ -1,0 +1,187 @@
+"""Callbacks through the real Asterisk: the citizen asks, the engine stores the request, and an operator
+of the group is rung first, then the citizen on the outbound trunk (SIPp on the carrier's address)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import itertools
+import wave
+from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
+
+import pytest
+import pytest_asyncio
+from harness import CLOSED, OPEN, Call, Hotline, new_caller, running_from
+
+from hotline.callbacks.model import AttemptResult, Request, Status
+from hotline.engine import Engine
+from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone, Phone
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest_asyncio.fixture
+async def cb_engine(hotline: Hotline) -> AsyncIterator[Engine]:
+    """The engine with a short success threshold (the SIPp citizen talks 4 s) at an open hour."""
+    policy = dataclasses.replace(hotline.dialplan.callbacks, min_talk_seconds=2)
+    dialplan = dataclasses.replace(hotline.dialplan, callbacks=policy)
+    eng = Engine(hotline.settings, dialplan=dialplan, clock=running_from(OPEN), grace=5)
+    async with eng:
+        await eng.ami.wait_connected(15)
+        yield eng
+
+
+@pytest_asyncio.fixture
+async def citizen_phone(hotline: Hotline, request: pytest.FixtureRequest) -> AsyncIterator[Phone]:
+    """Where the outbound trunk rings citizens in the sandbox: answers, talks 4 s, hangs up."""
+    phone = Phone(
+        "citizen",
+        hotline.workdir / request.node.name / "citizen-phone",
+        local_ip=hotline.settings.carrier_address,
+        port=hotline.settings.carrier_port,
+        talk_seconds=4,
+    )
+    await phone.start()
+    try:
+        yield phone
+    finally:
+        await phone.stop()
+
+
+@pytest_asyncio.fixture
+async def long_talking_operators(
+    hotline: Hotline, request: pytest.FixtureRequest
+) -> AsyncIterator[dict[str, OperatorPhone]]:
+    """Operators whose phones stay on the line long enough to hear the whisper and talk to the citizen."""
+    workdir = hotline.workdir / request.node.name / "operators"
+    phones = {
+        op: OperatorPhone(
+            op,
+            hotline.secrets.operators[op],
+            hotline.settings.host,
+            hotline.settings.sip_port,
+            workdir / op,
+            talk_seconds=30,
+        )
+        for op in hotline.dialplan.operators
+    }
+    await asyncio.gather(*(p.start() for p in phones.values()))
+    try:
+        yield phones
+    finally:
+        await asyncio.gather(*(p.stop() for p in phones.values()))
+
+
+async def settled(engine: Engine, number: str, *, limit: float = 90.0) -> Request:
+    """The caller's request once it is no longer open or dispatching."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while True:
+        requests = [r for r in await engine.callbacks.list() if r.number == number]
+        if requests and not requests[-1].status.active:
+            return requests[-1]
+        if loop.time() > deadline:
+            raise AssertionError(f"the request for {number} did not settle: {requests}")
+        await asyncio.sleep(0.5)
+
+
+async def test_the_menus_call_me_back_option_rings_an_operator_first_then_the_citizen(
+    hotline: Hotline,
+    cb_engine: Engine,
+    long_talking_operators: dict[str, OperatorPhone],
+    citizen_phone: Phone,
+    call: Call,
+) -> None:
+    """9 in the main menu, 1 to confirm the caller's number: the request is stored, an operator of the
+    general group answers and hears the whisper, the citizen is dialled once and they talk."""
+    caller = new_caller()
+    result = await call(CitizenCall(caller=caller, keys=(Key("9", 2.0), Key("1", 5.0)), wait_for_end=60))
+    assert result.ok, result.errors or result.screen  # the engine said goodbye after the promise
+    request = await settled(cb_engine, caller)
+    assert request.status is Status.DONE
+    assert (request.group, request.source.value) == ("general", "menu")
+    [attempt] = request.attempts
+    assert attempt.result is AttemptResult.ANSWERED
+    assert "at citizen" in attempt.reason  # the citizen was dialled from the operator's answered leg
+    assert "general" in hotline.dialplan.operators[attempt.operator].skills
+    assert long_talking_operators[attempt.operator].phone.invites() == 1
+    assert citizen_phone.invites(rf"INVITE sip:{caller}@") == 1
+
+
+def prompt_seconds(hotline: Hotline, prompt: str) -> float:
+    """How long a built prompt plays (to press a key once it has been heard)."""
+    path = hotline.settings.sounds_dir / ".generated" / hotline.dialplan.hotline.language / f"{prompt}.wav"
+    with wave.open(str(path)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+async def test_a_request_left_while_closed_is_due_at_the_opening_and_not_dialled_at_night(
+    hotline: Hotline,
+    cb_engine: Engine,
+    long_talking_operators: dict[str, OperatorPhone],
+    citizen_phone: Phone,
+    call: Call,
+) -> None:
+    """On a Sunday: the hours, then 1 to leave a request and 1 to confirm the number. It is stored, due
+    at Monday's opening (not within 10 minutes), and nobody is dialled now."""
+    cb_engine.clock = running_from(CLOSED)
+    caller = new_caller()
+    after_hours = prompt_seconds(hotline, "closed") + 1.0
+    result = await call(
+        CitizenCall(caller=caller, keys=(Key("1", after_hours), Key("1", 5.0)), wait_for_end=60)
+    )
+    assert result.ok, result.errors or result.screen
+    [request] = [r for r in await cb_engine.callbacks.list() if r.number == caller]
+    assert (request.source.value, request.status) == ("closed", Status.OPEN)
+    opening = dt.datetime.fromtimestamp(request.due_at, ZoneInfo("Europe/Moscow"))
+    assert (opening.strftime("%a"), opening.hour) == ("Mon", 9)  # 08:00 opening, quiet hours end at 09:00
+    await asyncio.sleep(3)  # the dispatcher runs every second: it must leave the request alone
+    assert citizen_phone.invites() == 0
+    await cb_engine.callbacks.cancel(request.id, "test over")
+
+
+async def test_a_citizen_who_never_answers_is_retried_on_schedule_then_failed_with_reasons(
+    hotline: Hotline,
+    cb_engine: Engine,
+    long_talking_operators: dict[str, OperatorPhone],
+    call: Call,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Three attempts, the backoff minutes skipped with the injectable clock, each reason kept; the
+    citizen's phone rang exactly once per attempt."""
+    phone = Phone(
+        "citizen",
+        hotline.workdir / request.node.name / "citizen-phone",
+        answers=False,
+        local_ip=hotline.settings.carrier_address,
+        port=hotline.settings.carrier_port,
+    )
+    await phone.start()
+    cb_engine.dispatcher.ring_seconds = 4
+    try:
+        caller = new_caller()
+        result = await call(CitizenCall(caller=caller, keys=(Key("9", 2.0), Key("1", 5.0)), wait_for_end=60))
+        assert result.ok, result.errors or result.screen
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 180
+        while True:
+            [req] = [r for r in await cb_engine.callbacks.list() if r.number == caller]
+            if req.status is Status.FAILED:
+                break
+            assert loop.time() < deadline, req
+            if req.status is Status.OPEN and req.next_attempt_at > cb_engine.timestamp():
+                # skip the backoff: the clock jumps to the next attempt's time
+                cb_engine.clock = running_from(dt.datetime.fromtimestamp(req.next_attempt_at + 1, dt.UTC))
+                cb_engine.dispatcher.wake()
+            await asyncio.sleep(0.5)
+        assert [a.result for a in req.attempts] == [AttemptResult.NO_ANSWER] * 3
+        assert all(a.counts for a in req.attempts)
+        assert req.failure_reasons() == [f"no_answer ({a.reason})" for a in req.attempts]
+        gaps = [b.started_at - a.started_at for a, b in itertools.pairwise(req.attempts)]
+        assert gaps[0] >= 2 * 60
+        assert gaps[1] >= 5 * 60
+        assert phone.invites(rf"INVITE sip:{caller}@") == 3
+    finally:
+        await phone.stop()
