@@ -1,11 +1,12 @@
 """`hotline callbacks`: what supervisors see of the callback requests, and the one change they may make.
 
-Two layers. The `format_*` functions and `parse_since` are pure: requests, a summary, the time and the
-hotline's time zone in, text out. `run` does the Redis part on a client it is given (tests hand it the
-real test server's); `main` is the command line's way in: it reads the dialplan and the secrets, builds
-the client from the settings, and turns a Redis that cannot be reached or refuses the password into a
-`HotlineError` that says to start the sandbox. Other errors (an unknown id, a finished request, a bad
-`--since`) are `CallbackError`s: `hotline.cli.main` prints them and exits 1.
+Three layers. The `format_*` functions and `parse_since` are pure: requests, a summary, the time and
+the hotline's time zone in, text out. `run` does the Redis part on a client it is given (tests hand it
+the real test server's) and turns a Redis that cannot be reached or refuses the password into a
+`HotlineError` that says to start the sandbox. `main` is the command line's way in: the dialplan (time
+zone, number format), the password from the secrets, a client built from the settings. An unknown id,
+a finished request or a bad `--since` is a `CallbackError`. `hotline.cli.main` prints any of these
+errors and exits 1.
 
 Times are shown in the hotline's time zone. Ids are shown by their first 8 characters; `show` and
 `cancel` take the full id or any prefix that only one request has.
@@ -23,6 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, AuthorizationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -31,6 +34,7 @@ from hotline.callbacks.model import AttemptResult, Request, Status
 from hotline.callbacks.numbers import mask, spoken
 from hotline.callbacks.report import Summary, summary
 from hotline.callbacks.store import CallbackStore
+from hotline.constants import CB_RETENTION
 from hotline.dialplan import load_dialplan
 from hotline.dialplan.model import NumberRules
 from hotline.errors import CallbackError, HotlineError
@@ -40,6 +44,7 @@ from hotline.settings import Settings
 SHORT_ID = 8  # characters of an id shown in the list
 FINISHED_WINDOW = 7 * 24 * 3600  # seconds: how far back `list --all` shows finished requests
 CONNECT_TIMEOUT = 5.0  # seconds to reach Redis before saying it is not there
+RETRIES = 1  # at once, without backoff: a supervisor at a terminal is told quickly that Redis is down
 SANDBOX_HINT = "is the sandbox up? Start it with `sudo hotline sandbox up`"
 _SINCE = re.compile(r"(\d+)\s*([mhd])")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
@@ -130,8 +135,9 @@ def format_list(
     group: str | None = None,
     include_finished: bool = False,
 ) -> str:
-    """One line per request in the order given (the store's: earliest deadline first) under a header,
-    then a count. Fits 100 columns with the longest group and source names of the default dialplan."""
+    """One line per request in the order given (earliest deadline first) under a header, then a count
+    (the group, if any, shows in every line). Fits 100 columns with the longest group and source names
+    of the default dialplan."""
     today = _local_date(now, tz)
     zone = dt.datetime.fromtimestamp(now, tz).strftime("%Z")
     header = [*_COLUMNS[:5], f"DUE ({zone})", *_COLUMNS[6:]]
@@ -148,16 +154,13 @@ def format_list(
         ]
         for r in requests
     ]
-    scope = "" if group is None else f" in group {group}"
-    if include_finished:
-        scope += " (finished ones of the last 7 days)"
     if requests:
         counted = _counted((r.status.value for r in requests), (s.value for s in Status))
-        footer = f"{_plural(len(requests), 'request')}{scope}: {counted}"
+        footer = f"{_plural(len(requests), 'request')}: {counted}"
     else:
-        what = "" if include_finished else " open or dispatching"
-        footer = f"No requests{what}{scope}"
-    footer += f"; now {_when(now, tz, today)} {tz.key}"
+        footer = "No requests" + ("" if include_finished else " open or dispatching")
+        footer += "" if group is None else f" in group {group}"
+    footer += f"; now {_when(now, tz, today)} {zone}"
     lines = _table(header, rows, right=[len(header) - 1]) if requests else []
     return "\n".join([*lines, footer])
 
@@ -188,7 +191,7 @@ def format_show(request: Request, now: float, tz: ZoneInfo, rules: NumberRules |
         fields.append(
             (
                 "cancel",
-                f"pending ({r.cancel_reason}): cancelled when the attempt ends unless the citizen answers"
+                f"pending ({r.cancel_reason}): when the attempt ends, unless the call reaches the citizen"
                 if pending
                 else r.cancel_reason,
             )
@@ -223,10 +226,10 @@ def format_cancelled(request: Request) -> str:
     what = f"request {short_id(request.id)} ({request.group}, {mask(request.number)})"
     if request.status is Status.DISPATCHING:
         last = request.last_attempt
-        attempt = f"attempt {last.n}" if last is not None else "an attempt"
+        attempt = f" (attempt {last.n})" if last is not None else ""
         return (
-            f"Cancel pending for {what}: {attempt} is being placed now; the request is cancelled when "
-            "it ends, unless it reaches the citizen."
+            f"Cancel pending: {what} is being dialled now{attempt}.\n"
+            "It ends cancelled when that attempt ends, unless the call reaches the citizen."
         )
     return f"Cancelled {what}: {request.cancel_reason}."
 
@@ -248,9 +251,7 @@ def _seconds(value: float | None) -> str:
 
 def format_summary(s: Summary, tz: ZoneInfo) -> str:
     """The report supervisors read: SLA share, time to first attempt, first-attempt reach, failures."""
-    statuses = _counted(
-        (name for name, n in s.by_status.items() for _ in range(n)), (st.value for st in Status)
-    )
+    statuses = ", ".join(f"{s.by_status[st]} {st}" for st in Status if s.by_status.get(st))
     failed = sum(s.failed_by_reason.values())
     reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(s.failed_by_reason.items(), key=_by_count))
     rows = [
@@ -313,7 +314,8 @@ async def find(store: CallbackStore, ref: str) -> Request:
     matches = [r for r in await store.list() if r.id.startswith(prefix)]
     if not matches:
         raise CallbackError(
-            f"no callback request with id {ref!r} (finished requests are kept 30 days); "
+            f"no callback request with id {ref!r} (finished requests are kept {CB_RETENTION // 86400} "
+            "days); "
             "see `hotline callbacks list --all`"
         )
     if len(matches) > 1:
@@ -369,12 +371,15 @@ async def _action(
     if args.action == "show":
         return format_show(await find(store, args.id), store.now(), tz, rules)
     if args.action == "cancel":
+        reason = args.reason.strip()
+        if not reason:  # an empty reason would leave a dispatching request without its pending cancel
+            raise CallbackError("--reason: say why the request is cancelled, or leave --reason out")
         before = await find(store, args.id)
         if not before.status.active:
             raise CallbackError(
                 f"request {short_id(before.id)} is already {_finished(before)}: nothing to cancel"
             )
-        after = await store.cancel(before.id, args.reason)
+        after = await store.cancel(before.id, reason)
         if after is None or not (after.status.active or after.status is Status.CANCELLED):
             status = "gone" if after is None else _finished(after)
             raise CallbackError(
@@ -427,6 +432,7 @@ async def main(settings: Settings, args: argparse.Namespace) -> int:
         password=password,
         decode_responses=True,
         socket_connect_timeout=CONNECT_TIMEOUT,
+        retry=Retry(NoBackoff(), RETRIES),
     )
     try:
         return await run(

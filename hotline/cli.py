@@ -112,12 +112,13 @@ def cmd_credentials(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from hotline import clock
     from hotline.engine import serve_forever
     from hotline.log import configure_logging
     from hotline.settings import Settings
 
     configure_logging(json=args.json_logs, level=args.log_level)
-    return asyncio.run(serve_forever(Settings.from_env()))
+    return asyncio.run(serve_forever(Settings.from_env(), clock=clock.from_env()))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

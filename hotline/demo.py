@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from hotline.clock import real, running_from
 from hotline.dialplan.model import Dialplan
 from hotline.engine import Engine
 from hotline.log import configure_logging
@@ -76,12 +77,8 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
     log_file = settings.state_dir / "demo-engine.log"
     log_stream = sys.stderr if verbose else log_file.open("a", encoding="utf-8")
     configure_logging(json=not verbose, stream=log_stream)
-    shift = [OPEN_TIME.timestamp() - time.time()]  # the demo's clock runs from a Tuesday at 10:00
-
-    def clock() -> dt.datetime:
-        if real_clock:
-            return dt.datetime.now(dt.UTC)
-        return dt.datetime.fromtimestamp(time.time() + shift[0], tz=OPEN_TIME.tzinfo)
+    # the demo's clock runs from a Tuesday at 10:00, then from a Sunday noon for the closed-hours scene
+    clock = real if real_clock else running_from(OPEN_TIME)
 
     workdir = settings.state_dir / "demo" / time.strftime("%Y%m%d-%H%M%S")
     say(
@@ -119,7 +116,7 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
             started = time.time()
             await asyncio.gather(*(_play(s, settings, workdir) for s in open_scenes))
             if not real_clock:
-                shift[0] = CLOSED_TIME.timestamp() - time.time()
+                engine.clock = running_from(CLOSED_TIME)
                 await asyncio.gather(*(_play(s, settings, workdir) for s in SCENES if s.closed))
             failures = 0
             say("\n== What happened to each call ==")

@@ -78,6 +78,7 @@ class Engine:
             lambda: self.dialplan,
             owner=f"{socket.gethostname()}:{os.getpid()}",
             clock=self.timestamp,
+            lease_seconds=settings.callback_lease_seconds,
         )
         self.ivr = IvrApp(
             lambda: self.dialplan,
@@ -139,9 +140,9 @@ class Engine:
         await self.close()
 
 
-async def serve_forever(settings: Settings) -> int:
+async def serve_forever(settings: Settings, clock: Clock = utc_now) -> int:
     """Run until SIGTERM/SIGINT: the first lets live calls finish, a second one forces the stop."""
-    engine = Engine(settings)
+    engine = Engine(settings, clock=clock)
     await engine.start()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -18,7 +18,7 @@ from hotline.errors import ConfigError, Problem
 
 ENV_PREFIX = "HOTLINE_"
 # Variables with the prefix that are not settings (read elsewhere on purpose).
-_NOT_SETTINGS = frozenset({"HOTLINE_CLOCK"})
+_NOT_SETTINGS = frozenset({"HOTLINE_CLOCK", "HOTLINE_FAULT"})  # test-only switches, read where used
 
 
 def _find_project_dir() -> Path:
@@ -46,6 +46,7 @@ class Settings:
     rtp_end: int = 10999
     ami_username: str = "hotline-engine"
     asterisk_sounds_dir: str = "/var/lib/hotline/sounds"  # the prompts, as Asterisk sees the path
+    callback_lease_seconds: int = 90  # an engine that dies mid-dispatch is taken over after this long
 
     @property
     def redis_url(self) -> str:

@@ -35,8 +35,9 @@ from hotline.callbacks.model import AttemptResult, Claim
 from hotline.callbacks.numbers import mask
 from hotline.callbacks.store import CallbackStore
 from hotline.dialplan.model import Dialplan
-from hotline.errors import AmiError, AmiOutcomeUnknown, StaleClaim
+from hotline.errors import AmiActionFailed, AmiError, AmiOutcomeUnknown, StaleClaim
 from hotline.log import get_logger
+from hotline.render.callback_contexts import CB_DB_FAMILY
 from router.ami import AmiClient
 from router.state import LiveState
 
@@ -314,6 +315,19 @@ class Dispatcher:
 
     # --- leases and crashes -------------------------------------------------------------------------
 
+    async def _reported_result(self, code: str) -> dict[str, str] | None:
+        """The result the dialplan's hangup handler left in AstDB for an attempt, if the call ended."""
+        key = code.removeprefix("cb-")
+        try:
+            items = await self.ami.send_list_action({"Action": "DBGet", "Family": CB_DB_FAMILY, "Key": key})
+        except AmiActionFailed:
+            return None  # "Database entry not found": the call never reached the hangup handler
+        value = next((m.get("Val", "") for m in items if m.name == "DBGetResponse"), "")
+        if not value:
+            return None
+        stage, status, answered, cause = [*value.split("|"), "", "", "", ""][:4]
+        return {"Stage": stage, "DialStatus": status, "AnsweredTime": answered, "Cause": cause}
+
     async def extend_leases(self) -> None:
         for flight in list(self.in_flight.values()):
             if flight.claim.lease_expires_at - self.clock() < self.lease_seconds / 2:
@@ -346,12 +360,29 @@ class Dispatcher:
                 log.info("callback.adopted_live_call", request=claim.request.id, attempt=claim.attempt_n)
                 self.in_flight[flight.action_id] = flight
                 continue
-            log.warning(
-                "callback.outcome_unknown_reconciled", request=claim.request.id, attempt=claim.attempt_n
-            )
-            fault("before_result_stored")
+            reported = await self._reported_result(code)
+            result: AttemptResult | None = None
+            reason, talk = "", 0.0
+            if reported is not None:
+                result, reason, talk = attempt_result(reported, dialplan.callbacks.min_talk_seconds)
+                log.info(
+                    "callback.result_recovered",
+                    request=claim.request.id,
+                    attempt=claim.attempt_n,
+                    result=result.value,
+                )
+            else:
+                log.warning(
+                    "callback.outcome_unknown_reconciled", request=claim.request.id, attempt=claim.attempt_n
+                )
             await self.store.resolve_unknown(
-                claim, None, policy=dialplan.callbacks, tz=ZoneInfo(dialplan.hotline.timezone)
+                claim,
+                result,
+                reason=reason,
+                operator=flight.operator,
+                talk_seconds=talk,
+                policy=dialplan.callbacks,
+                tz=ZoneInfo(dialplan.hotline.timezone),
             )
             if flight.operator:
                 with contextlib.suppress(AmiError):

@@ -17,6 +17,7 @@ from hotline.render.pjsip import CARRIER_OUT
 from hotline.settings import Settings
 
 CTX_QUEUES = "hotline-queues"
+CB_DB_FAMILY = "hotline-cb"  # AstDB family of the attempts' results
 
 
 def _ext(name: str, lines: list[str]) -> str:
@@ -95,7 +96,17 @@ def render_callback_contexts(dialplan: Dialplan, settings: Settings) -> list[str
                 "Hangup()",
             ],
         ),
-        _ext("report", [report, "Return()"]),
+        # The result also goes to AstDB, Asterisk's own state: an engine that died before it stored the
+        # result finds it there when it reconciles (DBGet), and the citizen is not called again.
+        _ext(
+            "report",
+            [
+                report,
+                f"Set(DB({CB_DB_FAMILY}/${{{c.VAR_CB_ID}}}-${{{c.VAR_CB_ATTEMPT}}})="
+                "${HOTLINE_CB_STAGE}|${DIALSTATUS}|${ANSWEREDTIME}|${HANGUPCAUSE})",
+                "Return()",
+            ],
+        ),
     ]
     return blocks
 

@@ -14,12 +14,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from harness import OPEN, Call, Hotline, running_from
+from harness import OPEN, Call, Hotline
 
+from hotline.clock import running_from
 from hotline.engine import Engine
 from hotline.sandbox.manage import Sandbox
-from hotline.sandbox.sipp import CitizenCall, OperatorPhone, SippResult, place_call
+from hotline.sandbox.sipp import CitizenCall, OperatorPhone, Phone, SippResult, place_call
 from hotline.settings import Settings
+
+CITIZEN_TALK = 12.0
 
 
 @pytest.fixture(scope="session")
@@ -76,3 +79,45 @@ def call(hotline: Hotline, request: pytest.FixtureRequest) -> Call:
         )
 
     return place
+
+
+@pytest_asyncio.fixture
+async def citizen_phone(hotline: Hotline, request: pytest.FixtureRequest) -> AsyncIterator[Phone]:
+    """Where the outbound trunk rings citizens in the sandbox: answers, talks 12 s (longer than the
+    default policy's min_talk_seconds), hangs up."""
+    phone = Phone(
+        "citizen",
+        hotline.workdir / request.node.name / "citizen-phone",
+        local_ip=hotline.settings.carrier_address,
+        port=hotline.settings.carrier_port,
+        talk_seconds=CITIZEN_TALK,
+    )
+    await phone.start()
+    try:
+        yield phone
+    finally:
+        await phone.stop()
+
+
+@pytest_asyncio.fixture
+async def long_talking_operators(
+    hotline: Hotline, request: pytest.FixtureRequest
+) -> AsyncIterator[dict[str, OperatorPhone]]:
+    """Operators whose phones stay on the line long enough to hear the whisper and talk to the citizen."""
+    workdir = hotline.workdir / request.node.name / "operators"
+    phones = {
+        op: OperatorPhone(
+            op,
+            hotline.secrets.operators[op],
+            hotline.settings.host,
+            hotline.settings.sip_port,
+            workdir / op,
+            talk_seconds=30,
+        )
+        for op in hotline.dialplan.operators
+    }
+    await asyncio.gather(*(p.start() for p in phones.values()))
+    try:
+        yield phones
+    finally:
+        await asyncio.gather(*(p.stop() for p in phones.values()))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from hotline.callbacks.store import CallbackStore
 from hotline.dialplan.model import Dialplan
 from hotline.sandbox.manage import Sandbox
 from hotline.sandbox.sipp import CitizenCall, SippResult
@@ -20,12 +21,6 @@ from router.journal import CallJournal, CallRecord
 # A Tuesday at 10:00 in Moscow: the line is open. Tests never depend on the real time of day.
 OPEN = dt.datetime(2026, 11, 17, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
 CLOSED = dt.datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))  # a Sunday
-
-
-def running_from(start: dt.datetime) -> Callable[[], dt.datetime]:
-    """A clock that reads `start` now and advances in real time (leases and backoffs still elapse)."""
-    offset = start.timestamp() - time.time()
-    return lambda: dt.datetime.fromtimestamp(time.time() + offset, tz=start.tzinfo)
 
 
 @dataclass
@@ -59,3 +54,10 @@ async def journal_of(journal: CallJournal, caller: str, *, settle: float = 15.0)
         if loop.time() > deadline:
             raise AssertionError(f"expected one finished call from {caller} in the journal, found {records}")
         await asyncio.sleep(0.2)
+
+
+async def cancel_every_open_request(store: CallbackStore) -> None:
+    """Leave the sandbox's callback queue empty, so no test dials another test's citizen."""
+    for request in await store.list():
+        if request.status.active:
+            await store.cancel(request.id, "test cleanup")

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from harness import CLOSED, Call, Hotline, journal_of, new_caller, running_from
+from harness import CLOSED, Call, Hotline, journal_of, new_caller
 from structlog.contextvars import merge_contextvars
 from structlog.testing import capture_logs
 
+from hotline.clock import running_from
 from hotline.engine import Engine
 from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone
 

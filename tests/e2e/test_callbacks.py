@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
-from harness import CLOSED, OPEN, Call, Hotline, new_caller, running_from
+from harness import CLOSED, OPEN, Call, Hotline, cancel_every_open_request, new_caller
 
 from hotline.callbacks.model import AttemptResult, Request, Status
+from hotline.clock import running_from
 from hotline.engine import Engine
 from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone, Phone
 
@@ -30,48 +31,11 @@ async def cb_engine(hotline: Hotline) -> AsyncIterator[Engine]:
     eng = Engine(hotline.settings, dialplan=dialplan, clock=running_from(OPEN), grace=5)
     async with eng:
         await eng.ami.wait_connected(15)
-        yield eng
-
-
-@pytest_asyncio.fixture
-async def citizen_phone(hotline: Hotline, request: pytest.FixtureRequest) -> AsyncIterator[Phone]:
-    """Where the outbound trunk rings citizens in the sandbox: answers, talks 4 s, hangs up."""
-    phone = Phone(
-        "citizen",
-        hotline.workdir / request.node.name / "citizen-phone",
-        local_ip=hotline.settings.carrier_address,
-        port=hotline.settings.carrier_port,
-        talk_seconds=4,
-    )
-    await phone.start()
-    try:
-        yield phone
-    finally:
-        await phone.stop()
-
-
-@pytest_asyncio.fixture
-async def long_talking_operators(
-    hotline: Hotline, request: pytest.FixtureRequest
-) -> AsyncIterator[dict[str, OperatorPhone]]:
-    """Operators whose phones stay on the line long enough to hear the whisper and talk to the citizen."""
-    workdir = hotline.workdir / request.node.name / "operators"
-    phones = {
-        op: OperatorPhone(
-            op,
-            hotline.secrets.operators[op],
-            hotline.settings.host,
-            hotline.settings.sip_port,
-            workdir / op,
-            talk_seconds=30,
-        )
-        for op in hotline.dialplan.operators
-    }
-    await asyncio.gather(*(p.start() for p in phones.values()))
-    try:
-        yield phones
-    finally:
-        await asyncio.gather(*(p.stop() for p in phones.values()))
+        await cancel_every_open_request(eng.callbacks)
+        try:
+            yield eng
+        finally:
+            await cancel_every_open_request(eng.callbacks)
 
 
 async def settled(engine: Engine, number: str, *, limit: float = 90.0) -> Request:

@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
@@ -123,7 +124,7 @@ def test_the_list_has_a_header_one_line_per_request_and_a_count() -> None:
         "00000001  heating       7916***0001  in_queue      dispatching  11:57        LATE by 3 min      1",
         "00000002  construction  7916***0002  before_queue  open         12:07        in 7 min           0",
         "00000003  heating       7916***0003  closed        open         06-12 09:00  in 21h00m          0",
-        "3 requests: 2 open, 1 dispatching; now 12:00 Europe/Moscow",
+        "3 requests: 2 open, 1 dispatching; now 12:00 MSK",
     ]
 
 
@@ -144,7 +145,7 @@ def test_the_list_fits_a_100_column_terminal_at_its_widest() -> None:
 def test_an_empty_list_says_so_for_the_group_asked() -> None:
     """No table, only the line saying there is nothing."""
     assert cli.format_list([], T0, MSK, group="gas") == (
-        "No requests open or dispatching in group gas; now 12:00 Europe/Moscow"
+        "No requests open or dispatching in group gas; now 12:00 MSK"
     )
 
 
@@ -243,6 +244,20 @@ def test_since_refuses_anything_else_and_says_what_it_takes() -> None:
         cli.parse_since("yesterday", T0, MSK)
 
 
+@pytest.mark.parametrize("argv", [[], ["list"], ["show"], ["cancel"], ["summary"]])
+def test_callbacks_and_each_of_its_actions_have_help(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hotline callbacks [ACTION] --help` exits 0 and describes it (tests/unit/test_cli.py covers the
+    other commands)."""
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args(["callbacks", *argv, "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(" ".join(["usage: hotline callbacks", *argv]))
+    assert len(out.splitlines()) > 3
+
+
 # --- on a real Redis -------------------------------------------------------------------------------------
 
 
@@ -307,25 +322,15 @@ async def test_list_shows_open_and_dispatching_requests_earliest_deadline_first(
     redis: Redis, clock: Clock, requests: dict[str, Request], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The failed request is left out; the one due first (being dialled, 4 min late) comes first."""
+    ids = {name: r.id[:8] for name, r in requests.items()}
     assert await run(redis, clock, "list") == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines[1:-1]] == [
-        requests[name].id[:8] for name in ("dialling", "waiting", "patient")
+    assert capsys.readouterr().out.splitlines() == [
+        "ID        GROUP    NUMBER       SOURCE    STATUS       DUE (MSK)  SLACK          TRIES",
+        f"{ids['dialling']}  gas      7916***0002  in_queue  dispatching  12:11      LATE by 4 min      1",
+        f"{ids['waiting']}  heating  7916***0004  in_queue  open         12:13      LATE by 2 min      0",
+        f"{ids['patient']}  heating  7916***0003  in_queue  open         12:22      in 7 min           0",
+        "3 requests: 2 open, 1 dispatching; now 12:15 MSK",
     ]
-    assert lines[1].split()[1:] == [
-        "gas",
-        "7916***0002",
-        "in_queue",
-        "dispatching",
-        "12:11",
-        "LATE",
-        "by",
-        "4",
-        "min",
-        "1",
-    ]
-    assert lines[3].split()[5:] == ["12:22", "in", "7", "min", "0"]
-    assert lines[-1] == "3 requests: 2 open, 1 dispatching; now 12:15 Europe/Moscow"
 
 
 @pytest.mark.redis
@@ -334,22 +339,18 @@ async def test_list_all_adds_the_finished_and_group_narrows_it(
 ) -> None:
     """`--all` shows the failed request with its three attempts; `--group` keeps one group's requests."""
     assert await run(redis, clock, "list", "--all", "--group", "water") == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[1].split() == [
-        requests["failed"].id[:8],
-        "water",
-        "7916***0001",
-        "in_queue",
-        "failed",
-        "12:10",
-        "-",
-        "3",
+    assert capsys.readouterr().out.splitlines() == [
+        "ID        GROUP  NUMBER       SOURCE    STATUS  DUE (MSK)  SLACK  TRIES",
+        f"{requests['failed'].id[:8]}  water  7916***0001  in_queue  failed  12:10      -          3",
+        "1 request: 1 failed; now 12:15 MSK",
     ]
-    assert lines[-1] == (
-        "1 request in group water (finished ones of the last 7 days): 1 failed; now 12:15 Europe/Moscow"
+    assert await run(redis, clock, "list", "--all") == 0
+    assert (
+        capsys.readouterr().out.splitlines()[-1]
+        == "4 requests: 2 open, 1 dispatching, 1 failed; now 12:15 MSK"
     )
     assert await run(redis, clock, "list", "--group", "water") == 0
-    assert capsys.readouterr().out.startswith("No requests open or dispatching in group water;")
+    assert capsys.readouterr().out == "No requests open or dispatching in group water; now 12:15 MSK\n"
 
 
 @pytest.mark.redis
@@ -424,20 +425,25 @@ async def test_cancel_of_a_request_being_dialled_waits_for_its_attempt(
     requests: dict[str, Request],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """The attempt goes on; the request stays dispatching with the cancel pending."""
+    """The attempt goes on; the request stays dispatching with the cancel pending, and `show` says so."""
     dialling = requests["dialling"]
     with capture_logs() as logs:
         assert await run(redis, clock, "cancel", dialling.id) == 0
     assert [(e["event"], e["request_id"], e["pending"]) for e in logs] == [
         ("callback.cancelled", dialling.id, True)
     ]
-    assert capsys.readouterr().out == (
-        f"Cancel pending for request {dialling.id[:8]} (gas, 7916***0002): attempt 1 is being placed now; "
-        "the request is cancelled when it ends, unless it reaches the citizen.\n"
-    )
+    assert capsys.readouterr().out.splitlines() == [
+        f"Cancel pending: request {dialling.id[:8]} (gas, 7916***0002) is being dialled now (attempt 1).",
+        "It ends cancelled when that attempt ends, unless the call reaches the citizen.",
+    ]
     stored = await store.get(dialling.id)
     assert stored is not None
     assert (stored.status, stored.cancel_reason) == (Status.DISPATCHING, "supervisor")
+    assert await run(redis, clock, "show", dialling.id) == 0
+    assert (
+        "  cancel:       pending (supervisor): when the attempt ends, unless the call reaches the citizen\n"
+        in (capsys.readouterr().out)
+    )
 
 
 @pytest.mark.redis
@@ -456,10 +462,24 @@ async def test_cancel_refuses_a_finished_or_unknown_request_and_changes_nothing(
 
 
 @pytest.mark.redis
+async def test_cancel_refuses_an_empty_reason_and_changes_nothing(
+    store: CallbackStore, redis: Redis, clock: Clock, requests: dict[str, Request]
+) -> None:
+    """An empty reason would store no pending cancel on a request being dialled: refused before."""
+    dialling = requests["dialling"]
+    with pytest.raises(CallbackError, match="--reason: say why the request is cancelled"):
+        await run(redis, clock, "cancel", dialling.id, "--reason", " ")
+    stored = await store.get(dialling.id)
+    assert stored is not None
+    assert (stored.status, stored.cancel_reason) == (Status.DISPATCHING, "")
+
+
+@pytest.mark.redis
 async def test_summary_reports_the_stores_figures_since_the_time_given(
     redis: Redis, clock: Clock, requests: dict[str, Request], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Four requests since 24 hours: none within the SLA of the two decided, one failed busy."""
+    """Four requests in the last 24 hours: none of the three decided or past due was called back
+    within the SLA; first attempts 2 and 3 minutes after asking; one failed, busy at its last attempt."""
     assert await run(redis, clock, "summary") == 0
     assert capsys.readouterr().out.splitlines() == [
         "Callback requests created 2025-06-10 12:15:00 MSK to 2025-06-11 12:15:00 MSK",
@@ -473,31 +493,57 @@ async def test_summary_reports_the_stores_figures_since_the_time_given(
     assert "  requests:                   2 (2 open)" in capsys.readouterr().out
 
 
-async def test_a_redis_that_is_not_there_says_to_start_the_sandbox(
-    clock: Clock, unused_tcp_port: int
+@pytest.mark.redis
+async def test_a_redis_that_refuses_the_password_says_to_start_the_sandbox(
+    redis_server: str, clock: Clock
 ) -> None:
-    """Connection refused: a HotlineError naming the address and `hotline sandbox up`."""
-    client = Redis(host="127.0.0.1", port=unused_tcp_port, decode_responses=True)
+    """WRONGPASS: a HotlineError naming the address, the password and `hotline sandbox up`."""
+    client = Redis.from_url(
+        redis_server,
+        username="nobody",
+        password="not-the-secret",  # noqa: S106 - a user and password the test server does not have
+        decode_responses=True,
+    )
     try:
         with pytest.raises(
-            HotlineError, match=rf"cannot reach Redis at 127.0.0.1:{unused_tcp_port} .*hotline sandbox up"
+            HotlineError, match=r"Redis at 127.0.0.1:\d+ refused the hotline's password .*hotline sandbox up"
         ):
             await run(client, clock, "list")
     finally:
         await client.aclose()
 
 
+# --- the command line: settings, secrets and the dialplan to a client, errors to exit 1 ---------------
+
+
+def hotline_env(monkeypatch: pytest.MonkeyPatch, state_dir: Path, port: int | str) -> None:
+    """The sandbox's Redis is on 127.0.0.1:`port`; secrets are generated in `state_dir`."""
+    monkeypatch.setenv("HOTLINE_HOST", "127.0.0.1")
+    monkeypatch.setenv("HOTLINE_REDIS_PORT", str(port))
+    monkeypatch.setenv("HOTLINE_STATE_DIR", str(state_dir))
+
+
 @pytest.mark.redis
-def test_the_command_line_exits_1_when_redis_refuses_the_password(
+def test_the_command_line_lists_from_the_configured_redis_and_exits_1_for_an_unknown_id(
     redis_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`hotline callbacks list` against a Redis that is not the sandbox's (the test server has no
-    password): exit 1 and an error line saying to start the sandbox."""
-    port = redis_server.rsplit(":", 1)[1].split("/")[0]
-    monkeypatch.setenv("HOTLINE_HOST", "127.0.0.1")
-    monkeypatch.setenv("HOTLINE_REDIS_PORT", port)
-    monkeypatch.setenv("HOTLINE_STATE_DIR", str(tmp_path))
-    assert main(["callbacks", "list"]) == 1
+    """`hotline callbacks list` exits 0; `hotline callbacks cancel ffff` exits 1 with an error line.
+    (The test server has no password, so it lets in the one generated in the state directory.)"""
+    with SyncRedis.from_url(redis_server) as sync_client:
+        sync_client.flushdb()
+    hotline_env(monkeypatch, tmp_path, redis_server.rsplit(":", 1)[1].split("/")[0])
+    assert main(["callbacks", "list"]) == 0
+    assert capsys.readouterr().out.startswith("No requests open or dispatching; now ")
+    assert main(["callbacks", "cancel", "ffff"]) == 1
+    assert capsys.readouterr().err.startswith("error: no callback request with id 'ffff'")
+
+
+def test_the_command_line_exits_1_saying_to_start_the_sandbox_when_redis_is_not_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], unused_tcp_port: int
+) -> None:
+    """Connection refused: exit 1 and one error line with the address and `sudo hotline sandbox up`."""
+    hotline_env(monkeypatch, tmp_path, unused_tcp_port)
+    assert main(["callbacks", "summary"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"error: Redis at 127.0.0.1:{port} refused the hotline's password")
-    assert "sudo hotline sandbox up" in err
+    assert err.startswith(f"error: cannot reach Redis at 127.0.0.1:{unused_tcp_port} (")
+    assert err.rstrip().endswith("is the sandbox up? Start it with `sudo hotline sandbox up`")
