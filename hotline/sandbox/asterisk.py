@@ -110,8 +110,8 @@ class AsteriskSandbox:
         with contextlib.suppress(SandboxError):
             self.cli("core stop now", timeout=timeout)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        while time.monotonic() < deadline and self.pid() == pid:
             time.sleep(0.1)
-        if Path(f"/proc/{pid}").exists():
+        if self.pid() == pid:
             os.kill(pid, signal.SIGKILL)
         self.pidfile.unlink(missing_ok=True)

@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from hotline.errors import SandboxError
 from hotline.sandbox.pidfile import live_pid
@@ -57,7 +59,9 @@ class RedisSandbox:
 
     def ping(self) -> bool:
         """True if our Redis answers; SandboxError if something else holds the port."""
-        client = redis.Redis(host=self.host, port=self.port, password=self.password, socket_timeout=1.0)
+        # no retries: redis-py retries a refused connection with backoff by default (seconds per probe)
+        client = redis.Redis(host=self.host, port=self.port, password=self.password, socket_timeout=1.0,
+                             retry=Retry(NoBackoff(), 0))
         try:
             return bool(client.ping())
         except redis.AuthenticationError as exc:
@@ -111,5 +115,5 @@ class RedisSandbox:
             return
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        while time.monotonic() < deadline and self.pid() == pid:
             time.sleep(0.1)

@@ -25,8 +25,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest_asyncio.fixture
 async def cb_engine(hotline: Hotline) -> AsyncIterator[Engine]:
-    """The engine with a short success threshold (the SIPp citizen talks 4 s) at an open hour."""
-    policy = dataclasses.replace(hotline.dialplan.callbacks, min_talk_seconds=2)
+    """The engine at an open hour, with short thresholds: a call of 2 s is a success, and a caller who
+    waited 3 s in a queue is called back when they hang up."""
+    policy = dataclasses.replace(hotline.dialplan.callbacks, min_talk_seconds=2, abandoned_after=3)
     dialplan = dataclasses.replace(hotline.dialplan, callbacks=policy)
     eng = Engine(hotline.settings, dialplan=dialplan, clock=running_from(OPEN), grace=5)
     async with eng:
@@ -149,3 +150,55 @@ async def test_a_citizen_who_never_answers_is_retried_on_schedule_then_failed_wi
         assert phone.invites(rf"INVITE sip:{caller}@") == 3
     finally:
         await phone.stop()
+
+
+async def pause_operators(engine: Engine, hotline: Hotline, paused: bool) -> None:
+    """Hold every operator out of the queues (or back), so that a caller really waits."""
+    for op in hotline.dialplan.operators:
+        await engine.ami.send_action(
+            {
+                "Action": "QueuePause",
+                "Interface": f"PJSIP/{op}",
+                "Paused": "true" if paused else "false",
+                "Reason": "test",
+            }
+        )
+
+
+@pytest.mark.parametrize("how", ["presses_the_callback_key", "hangs_up_after_waiting"])
+async def test_a_caller_who_waited_in_the_queue_is_called_back_once_an_operator_is_free(
+    how: str,
+    hotline: Hotline,
+    cb_engine: Engine,
+    long_talking_operators: dict[str, OperatorPhone],
+    citizen_phone: Phone,
+    call: Call,
+) -> None:
+    """Nobody free: the caller waits in the general queue, then either presses 1 (and confirms the
+    number) or hangs up after waiting. The request keeps its group; when operators are back, one of
+    them is rung first, then the citizen."""
+    await pause_operators(cb_engine, hotline, paused=True)
+    try:
+        caller = new_caller()
+        if how == "presses_the_callback_key":
+            keys = (Key("0", 2.0), Key("1", 8.0), Key("1", 5.0))
+            citizen = CitizenCall(caller=caller, keys=keys, wait_for_end=60)
+            source = "in_queue"
+        else:
+            citizen = CitizenCall(caller=caller, keys=(Key("0", 2.0),), hang_up_after=8.0)
+            source = "abandoned"
+        result = await call(citizen)
+        assert result.ok, result.errors or result.screen
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while not (requests := [r for r in await cb_engine.callbacks.list() if r.number == caller]):
+            assert loop.time() < deadline, "no request was registered"
+            await asyncio.sleep(0.3)
+        [request] = requests
+        assert (request.group, request.source.value, request.status) == ("general", source, Status.OPEN)
+        assert citizen_phone.invites() == 0  # nobody free, nobody dialled
+    finally:
+        await pause_operators(cb_engine, hotline, paused=False)
+    done = await settled(cb_engine, caller)
+    assert done.status is Status.DONE
+    assert citizen_phone.invites(rf"INVITE sip:{caller}@") == 1
