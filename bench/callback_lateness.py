@@ -76,6 +76,7 @@ BACKGROUND_AFTER = 900.0  # s after the run: where the requests that do not fall
 BACKGROUND_SPREAD = 3600.0  # s over which those are spread
 PRELOAD_WORKERS = 16  # concurrent register -> claim -> finish chains while preloading
 PROGRESS_EVERY = 1000
+CANARY_EVERY = 0.02  # s: the period of the timer that tells a disturbed run (its lateness is reported)
 LEAD = 1.0  # s between the end of the preload and the first due time
 START_GUARD = 10.0  # s for redis-server to answer PING
 NEXT_DUE_CAP = 60.0  # s: the longest `ours` sleeps without looking again
@@ -338,6 +339,7 @@ def _dialplan(policy: CallbackPolicy, operators: Sequence[str]) -> Dialplan:
 class Plan:
     """The seeded schedule, in seconds: the same for every run."""
 
+    seconds: float  # how long requests fall due
     due: tuple[float, ...]  # from the first due time: requests already open that fall due in the run
     background: tuple[float, ...]  # from the end of the run + BACKGROUND_AFTER: open, not due in the run
     arrivals: tuple[float, ...]  # from the first due time: new registrations during the run
@@ -351,7 +353,7 @@ class Plan:
         due = sorted(rng.uniform(0.0, seconds) for _ in range(n_due))
         background = [rng.uniform(0.0, BACKGROUND_SPREAD) for _ in range(open_ - n_due)]
         arrivals = sorted(rng.uniform(0.0, seconds) for _ in range(round(seconds * new_per_second)))
-        return cls(tuple(due), tuple(background), tuple(arrivals))
+        return cls(seconds, tuple(due), tuple(background), tuple(arrivals))
 
 
 @dataclass
@@ -359,6 +361,8 @@ class Expected:
     due: dict[str, float] = field(default_factory=dict)  # request id -> next_attempt_at, due in the run
     new: dict[str, float] = field(default_factory=dict)  # registered during the run -> next_attempt_at
     background: set[str] = field(default_factory=set)  # open, due long after the run
+    first_due: float = 0.0  # epoch: the plan's offsets count from here
+    preload_seconds: float = 0.0
 
 
 class Preloader:
@@ -421,12 +425,13 @@ class Preloader:
 @dataclass(frozen=True, slots=True)
 class RunResult:
     label: str
-    due_ms: tuple[float, ...]  # lateness of the requests that fell due from `later`
-    new_ms: tuple[float, ...]  # lateness of the requests registered during the run
-    not_fired: int
+    lateness_ms: dict[str, tuple[float, ...]]  # "due" (from `later`), "new" (registered in the run)
+    not_fired: dict[str, int]
     outside: int  # Originates for requests not due in the run, or repeated
     claims_tried: int
     preload_seconds: float
+    loop_lag_ms: tuple[float, ...]  # how late a 20 ms timer fired in the same event loop: a disturbed run
+    load: tuple[float, float]  # 1-minute load average at the first due time and at the end
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,6 +445,23 @@ class Settings:
     drain: float
 
 
+async def preload(store: CallbackStore, clock: BenchClock, policy: CallbackPolicy, plan: Plan) -> Expected:
+    """The open requests of a run: first those due long after it (timing the preload), then those due
+    during it, from a first due time that leaves room for them to be loaded."""
+    preloader = Preloader(store, clock, policy, len(plan.due) + len(plan.background))
+    began = clock()
+    expected = Expected()
+    far = began + plan.seconds + BACKGROUND_AFTER
+    expected.background = set(await preloader.load([far + t for t in plan.background]))
+    rate = len(plan.background) / max(clock() - began, 1e-3) if len(plan.background) >= 500 else 100.0
+    expected.first_due = clock() + 2.0 * len(plan.due) / rate + LEAD
+    expected.due = await preloader.load([expected.first_due + t for t in plan.due])
+    if clock() >= expected.first_due:
+        raise SystemExit("the preload overran the schedule (the machine is busy?): run it again")
+    expected.preload_seconds = clock() - began
+    return expected
+
+
 async def run_once(
     kind: str,
     redis: Redis,
@@ -451,19 +473,7 @@ async def run_once(
 ) -> RunResult:
     store = CountingStore(redis, clock=clock, key_prefix=prefix)
     recorder = Recorder(clock)
-    total = len(plan.due) + len(plan.background)
-    preloader = Preloader(store, clock, policy, total)
-    began = clock()
-    expected = Expected()
-    far = began + settings.seconds + BACKGROUND_AFTER
-    expected.background = set(await preloader.load([far + t for t in plan.background]))
-    rate = len(plan.background) / max(clock() - began, 1e-3) if len(plan.background) >= 500 else 100.0
-    first_due = clock() + 2.0 * len(plan.due) / rate + LEAD  # room for the rest of the preload
-    expected.due = await preloader.load([first_due + t for t in plan.due])
-    preload_seconds = clock() - began
-    if clock() >= first_due:
-        raise SystemExit("the preload overran the schedule (the machine is busy?): run it again")
-
+    expected = await preload(store, clock, policy, plan)
     engine: Engine
     if kind == "ours":
         engine = NextDueLoop(store, recorder, policy, redis, Keys(prefix))
@@ -472,11 +482,11 @@ async def run_once(
     else:
         engine = PollLoop(store, recorder, policy, settings.poll)
     store.claims_tried = 0
-    await engine.start()
+    lags: list[float] = []
 
     async def arrive() -> None:
         for i, offset in enumerate(plan.arrivals):
-            await clock.sleep_until(first_due + offset)
+            await clock.sleep_until(expected.first_due + offset)
             number = f"74{i:09d}"
             registration = await store.register(
                 number,
@@ -490,30 +500,41 @@ async def run_once(
             expected.new[registration.request.id] = registration.request.next_attempt_at
             engine.wake()  # as `Engine.register_callback` wakes the dispatcher
 
-    arrivals = asyncio.create_task(arrive())
-    try:
-        await clock.sleep_until(first_due + settings.seconds + settings.drain)
-    finally:
-        arrivals.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await arrivals
-        await engine.close()
+    async def watch_loop() -> None:
+        while True:
+            at = clock() + CANARY_EVERY
+            await asyncio.sleep(CANARY_EVERY)
+            lags.append((clock() - at) * 1000.0)
 
+    load_at_start = 0.0
+    await engine.start()
+    helpers = [asyncio.create_task(arrive()), asyncio.create_task(watch_loop())]
+    try:
+        await clock.sleep_until(expected.first_due)
+        load_at_start = os.getloadavg()[0]
+        await clock.sleep_until(expected.first_due + plan.seconds + settings.drain)
+    finally:
+        for task in helpers:
+            task.cancel()
+        await asyncio.gather(*helpers, return_exceptions=True)
+        await engine.close()
     written = recorder.written
 
     def lateness(wanted: dict[str, float]) -> tuple[float, ...]:
         return tuple(sorted((written[i] - due) * 1000.0 for i, due in wanted.items() if i in written))
 
-    missing = sum(1 for i in (*expected.due, *expected.new) if i not in written)
-    outside = recorder.repeats + sum(1 for i in written if i in expected.background)
     return RunResult(
         engine.label,
-        lateness(expected.due),
-        lateness(expected.new),
-        missing,
-        outside,
+        {"due": lateness(expected.due), "new": lateness(expected.new)},
+        {
+            "due": sum(i not in written for i in expected.due),
+            "new": sum(i not in written for i in expected.new),
+        },
+        recorder.repeats + sum(1 for i in written if i in expected.background),
         store.claims_tried,
-        preload_seconds,
+        expected.preload_seconds,
+        tuple(sorted(lags)),
+        (load_at_start, os.getloadavg()[0]),
     )
 
 
@@ -629,42 +650,59 @@ def figures(values: Sequence[float]) -> dict[str, float] | None:
 
 
 def _ms(value: float) -> str:
-    return f"{value:8.1f}" if value < 10_000 else f"{value:8.0f}"
+    return f"{value:9.1f}" if value < 100_000 else f"{value:9.0f}"
+
+
+def _ratio(other: float, ours: float) -> str:
+    if ours <= 0:
+        return f"{'-':>9}"
+    ratio = other / ours
+    return f"{ratio:8.1f}x" if ratio < 10 else f"{ratio:8.0f}x"
 
 
 def report(results: Sequence[RunResult], settings: Settings, header: Sequence[str]) -> str:
-    lines = [*header, ""]
+    kinds = ("due", "new") if settings.new_per_second > 0 else ("due",)
     width = max(len(r.label) for r in results) + 2
-    heading = f"{'':<{width}}{'kind':<8}{'count':>7}{'late':>6}" + "".join(f"{s + ' ms':>9}" for s in STATS)
-    lines += [heading + f"{'claims tried':>14}", "-" * (len(heading) + 14)]
-    kinds = [("due", "due_ms"), ("new", "new_ms")] if settings.new_per_second > 0 else [("due", "due_ms")]
+    stats_head = "".join(f"{s + ' ms':>9}" for s in STATS)
+    heading = f"{'':<{width}}{'kind':<5}{'fired':>7}{'not fired':>11}{stats_head}{'claims tried':>14}"
+    lines = [*header, "", heading, "-" * len(heading)]
     for r in results:
-        for n, (kind, attr) in enumerate(kinds):
-            values: tuple[float, ...] = getattr(r, attr)
+        for kind in kinds:
+            values = r.lateness_ms[kind]
             stats = figures(values)
-            cells = "".join(_ms(stats[s]) + " " for s in STATS) if stats else f"{'-':>9}" * len(STATS)
-            first = n == 0
-            label = r.label if first else ""
-            missing = str(r.not_fired) if first else ""
-            tried = f"{r.claims_tried:>14,}" if first else ""
-            lines.append(f"{label:<{width}}{kind:<8}{len(values):>7,}{missing:>6}{cells}{tried}")
+            cells = "".join(_ms(stats[s]) for s in STATS) if stats else f"{'-':>9}" * len(STATS)
+            first = kind == kinds[0]
+            label, tried = (r.label, f"{r.claims_tried:,}") if first else ("", "")
+            lines.append(
+                f"{label:<{width}}{kind:<5}{len(values):>7,}{r.not_fired[kind]:>11,}{cells}{tried:>14}"
+            )
     ours = results[0]
     for other in results[1:]:
-        for n, (kind, attr) in enumerate(kinds):
-            a, b = figures(getattr(other, attr)), figures(getattr(ours, attr))
+        for kind in kinds:
+            a, b = figures(other.lateness_ms[kind]), figures(ours.lateness_ms[kind])
             if a is None or b is None:
                 continue
-            cells = "".join((f"{a[s] / b[s]:8.0f}x" if b[s] > 0 else f"{'-':>9}") for s in STATS)
-            label = f"{other.label.split(':')[0]} / ours" if n == 0 else ""
-            lines.append(f"{label:<{width}}{kind:<8}{'':>13}{cells}")
-    lines.append("")
-    lines.append("late: requests due in the run whose Originate was not written by its end (+ drain).")
+            label = f"{other.label.split(':')[0]} / ours" if kind == kinds[0] else ""
+            cells = "".join(_ratio(a[s], b[s]) for s in STATS)
+            lines.append(f"{label:<{width}}{kind:<5}{'':>18}{cells}")
+    lines += [
+        "",
+        "due: open requests whose retry fell due during the run (they waited out a backoff in `later`);",
+        "new: registered during the run, due at once. not fired: no Originate by the end of the drain.",
+        "claims tried: CallbackStore.claim calls during the run, those that found nothing included.",
+    ]
     lines.append(
-        "due: retries that waited out a backoff in `later`; new: registered during the run (due at once)."
+        f"loop lag: how late a {CANARY_EVERY * 1000:g} ms timer fired in the same event loop (asyncio alone "
+        "adds 1-2 ms);\nhundreds of ms mean the run was starved of CPU (another process?): run it again."
     )
     for r in results:
-        extra = f", {r.outside} Originates outside the schedule" if r.outside else ""
-        lines.append(f"{r.label}: preload {r.preload_seconds:.1f} s{extra}")
+        lag = figures(r.loop_lag_ms)
+        lags = f"loop lag p99 {lag['p99']:.1f} ms, max {lag['max']:.1f} ms" if lag else "loop lag -"
+        extra = f"; {r.outside} Originates outside the schedule" if r.outside else ""
+        lines.append(
+            f"{r.label}: preload {r.preload_seconds:.1f} s; {lags}; "
+            f"load average {r.load[0]:.2f} -> {r.load[1]:.2f}{extra}"
+        )
     return "\n".join(lines)
 
 

@@ -136,18 +136,35 @@ class Dispatcher:
     # --- the loop -----------------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        """One pass per wake-up: an AMI event that may free an operator, a new request, a result, or the
+        next due time (never later than `tick`, so a request another engine registered is seen too)."""
         while not self._closing:
+            self._wake.clear()  # before the pass: a wake-up during the pass leads to another pass
+            sleep = self.tick
             try:
                 if self.ami.connected:
                     await self.reconcile_expired()
                     await self.extend_leases()
                     for group in self._dialplan().skill_groups:
                         await self.dispatch_group(group)
+                    sleep = await self._until_next_due()
             except AmiError as exc:
                 log.warning("dispatcher.ami_unavailable", error=str(exc))
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.tick)
+            if sleep > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), sleep)
+
+    async def _until_next_due(self) -> float:
+        """Seconds until the earliest due attempt of a group with a free operator, at most `tick`."""
+        now = self.clock()
+        soonest = self.tick
+        for group in self._dialplan().skill_groups:
+            due = await self.store.next_due(group)
+            # only a future due time shortens the wait: one already due that this pass did not claim
+            # (quiet hours, a number's daily cap) waits for an event or the tick, never in a busy loop
+            if due is not None and now < due < now + soonest and await self.free_operators(group):
+                soonest = due - now
+        return soonest
 
     async def free_operators(self, group: str) -> list[str]:
         """Operators of the group whose phones are idle, not paused, and not ringing for a callback."""

@@ -402,6 +402,17 @@ class CallbackStore:
 
     # --- reading ----------------------------------------------------------------------------------------
 
+    async def next_due(self, group: str) -> float | None:
+        """When the group's next attempt falls due: now if one already has, None if none is waiting.
+        (Quiet hours and daily caps are not applied here: `claim` does that.)"""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zcard(self._keys.ready(group))
+            pipe.zrange(self._keys.later(group), 0, 0, withscores=True)
+            ready, later = await pipe.execute()
+        if int(ready):
+            return self._clock()
+        return float(later[0][1]) if later else None
+
     async def in_flight(self, group: str) -> int:
         """How many of the group's requests are dispatching."""
         return int(await self._redis.scard(self._keys.inflight(group)))

@@ -60,8 +60,13 @@ class RedisSandbox:
     def ping(self) -> bool:
         """True if our Redis answers; SandboxError if something else holds the port."""
         # no retries: redis-py retries a refused connection with backoff by default (seconds per probe)
-        client = redis.Redis(host=self.host, port=self.port, password=self.password, socket_timeout=1.0,
-                             retry=Retry(NoBackoff(), 0))
+        client = redis.Redis(
+            host=self.host,
+            port=self.port,
+            password=self.password,
+            socket_timeout=1.0,
+            retry=Retry(NoBackoff(), 0),
+        )
         try:
             return bool(client.ping())
         except redis.AuthenticationError as exc:

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from harness import OPEN, Call, Hotline
+from harness import OPEN, Call, Hotline, cancel_every_open_request
 
 from hotline.clock import running_from
 from hotline.engine import Engine
@@ -41,6 +41,7 @@ async def engine(hotline: Hotline) -> AsyncIterator[Engine]:
     eng = Engine(hotline.settings, dialplan=hotline.dialplan, clock=running_from(OPEN), grace=5)
     async with eng:
         await eng.ami.wait_connected(15)
+        await cancel_every_open_request(eng.callbacks)  # its dispatcher must not take operators away
         yield eng
 
 
