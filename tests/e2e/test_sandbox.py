@@ -82,7 +82,7 @@ async def test_the_engine_ami_user_cannot_run_commands_or_originate_system_appli
             },
             {"Action": "Command", "Command": "core show version"},
         ):
-            with pytest.raises(AmiActionFailed, match="Permission denied|Access Forbidden"):
+            with pytest.raises(AmiActionFailed, match=r"Permission denied|Access Forbidden"):
                 await ami.send_action(action)
     finally:
         await ami.close()
