@@ -141,29 +141,32 @@ class Dispatcher:
         while not self._closing:
             self._wake.clear()  # before the pass: a wake-up during the pass leads to another pass
             sleep = self.tick
+            pass_started = self.clock()
             try:
                 if self.ami.connected:
                     await self.reconcile_expired()
                     await self.extend_leases()
                     for group in self._dialplan().skill_groups:
                         await self.dispatch_group(group)
-                    sleep = await self._until_next_due()
+                    sleep = await self._until_next_due(pass_started)
             except AmiError as exc:
                 log.warning("dispatcher.ami_unavailable", error=str(exc))
             if sleep > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), sleep)
 
-    async def _until_next_due(self) -> float:
-        """Seconds until the earliest due attempt of a group with a free operator, at most `tick`."""
+    async def _until_next_due(self, pass_started: float) -> float:
+        """Seconds until the earliest due attempt of a group with a free operator, at most `tick`; 0 when
+        one fell due while the pass ran. One that was due before the pass and was not claimed (quiet
+        hours, a number's daily cap) waits for an event or the tick, never in a busy loop."""
         now = self.clock()
         soonest = self.tick
         for group in self._dialplan().skill_groups:
             due = await self.store.next_due(group)
-            # only a future due time shortens the wait: one already due that this pass did not claim
-            # (quiet hours, a number's daily cap) waits for an event or the tick, never in a busy loop
-            if due is not None and now < due < now + soonest and await self.free_operators(group):
-                soonest = due - now
+            if due is None or due <= pass_started or due - now >= soonest:
+                continue
+            if await self.free_operators(group):
+                soonest = max(0.0, due - now)
         return soonest
 
     async def free_operators(self, group: str) -> list[str]:

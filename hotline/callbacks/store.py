@@ -403,14 +403,12 @@ class CallbackStore:
     # --- reading ----------------------------------------------------------------------------------------
 
     async def next_due(self, group: str) -> float | None:
-        """When the group's next attempt falls due: now if one already has, None if none is waiting.
-        (Quiet hours and daily caps are not applied here: `claim` does that.)"""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zcard(self._keys.ready(group))
-            pipe.zrange(self._keys.later(group), 0, 0, withscores=True)
-            ready, later = await pipe.execute()
-        if int(ready):
-            return self._clock()
+        """When the group's next waiting attempt falls due (its `next_attempt_at`), None if none waits.
+
+        Requests already moved to the ready set are due now and are taken by every `claim`; they are
+        not reported here, so a dispatcher that sleeps until `next_due` never spins on a request it
+        cannot claim yet (quiet hours, a number's daily cap, no free operator)."""
+        later = await self._redis.zrange(self._keys.later(group), 0, 0, withscores=True)
         return float(later[0][1]) if later else None
 
     async def in_flight(self, group: str) -> int:
