@@ -9,8 +9,10 @@ These tests need root (chroot); they fail rather than skip, so CI can never pass
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -45,15 +47,19 @@ async def engine(hotline: Hotline) -> AsyncIterator[Engine]:
         yield eng
 
 
-@pytest_asyncio.fixture
-async def operators(
-    hotline: Hotline, request: pytest.FixtureRequest
+@contextlib.asynccontextmanager
+async def operator_phones(
+    hotline: Hotline, workdir: Path, talk: float
 ) -> AsyncIterator[dict[str, OperatorPhone]]:
-    """Every operator of the dialplan on a registered SIPp phone that answers and talks for 3 s."""
-    workdir = hotline.workdir / request.node.name / "operators"
+    """Every operator of the dialplan on a registered SIPp phone that answers and talks `talk` seconds."""
     phones = {
         op: OperatorPhone(
-            op, hotline.secrets.operators[op], hotline.settings.host, hotline.settings.sip_port, workdir / op
+            op,
+            hotline.secrets.operators[op],
+            hotline.settings.host,
+            hotline.settings.sip_port,
+            workdir / op,
+            talk_seconds=talk,
         )
         for op in hotline.dialplan.operators
     }
@@ -62,6 +68,24 @@ async def operators(
         yield phones
     finally:
         await asyncio.gather(*(phone.stop() for phone in phones.values()))
+
+
+@pytest_asyncio.fixture
+async def operators(
+    hotline: Hotline, request: pytest.FixtureRequest
+) -> AsyncIterator[dict[str, OperatorPhone]]:
+    """Operators whose phones answer and talk for 3 s."""
+    async with operator_phones(hotline, hotline.workdir / request.node.name / "operators", 3.0) as phones:
+        yield phones
+
+
+@pytest_asyncio.fixture
+async def long_talking_operators(
+    hotline: Hotline, request: pytest.FixtureRequest
+) -> AsyncIterator[dict[str, OperatorPhone]]:
+    """Operators whose phones stay on the line long enough to hear the whisper and talk to the citizen."""
+    async with operator_phones(hotline, hotline.workdir / request.node.name / "operators", 30.0) as phones:
+        yield phones
 
 
 @pytest.fixture
@@ -98,27 +122,3 @@ async def citizen_phone(hotline: Hotline, request: pytest.FixtureRequest) -> Asy
         yield phone
     finally:
         await phone.stop()
-
-
-@pytest_asyncio.fixture
-async def long_talking_operators(
-    hotline: Hotline, request: pytest.FixtureRequest
-) -> AsyncIterator[dict[str, OperatorPhone]]:
-    """Operators whose phones stay on the line long enough to hear the whisper and talk to the citizen."""
-    workdir = hotline.workdir / request.node.name / "operators"
-    phones = {
-        op: OperatorPhone(
-            op,
-            hotline.secrets.operators[op],
-            hotline.settings.host,
-            hotline.settings.sip_port,
-            workdir / op,
-            talk_seconds=30,
-        )
-        for op in hotline.dialplan.operators
-    }
-    await asyncio.gather(*(p.start() for p in phones.values()))
-    try:
-        yield phones
-    finally:
-        await asyncio.gather(*(p.stop() for p in phones.values()))

@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from fake_clock import Clock as SettableClock
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
@@ -23,14 +24,9 @@ POLICY = CallbackPolicy()  # 5 per caller ID per hour, 120 per minute in all, 6 
 LEASE = 30.0
 
 
-class Clock:
-    """A settable wall clock, so windows pass without waiting."""
-
+class Clock(SettableClock):
     def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+        super().__init__(now)
 
 
 @pytest.fixture

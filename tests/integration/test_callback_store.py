@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 import pytest
+from fake_clock import Clock as SettableClock
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
@@ -27,17 +28,9 @@ POLICY = CallbackPolicy(requests_per_caller_per_hour=10_000, requests_per_minute
 LEASE = 30.0
 
 
-class Clock:
-    """A settable wall clock shared by the stores of a test, so nothing waits real minutes."""
-
+class Clock(SettableClock):
     def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+        super().__init__(now)
 
 
 @pytest.fixture

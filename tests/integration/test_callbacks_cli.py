@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fake_clock import Clock as SettableClock
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
@@ -30,17 +31,9 @@ LEASE = 30.0
 WIDTH = 100  # the supervisor's terminal
 
 
-class Clock:
-    """A settable wall clock shared by the test's store and the command, so nothing waits real minutes."""
-
+class Clock(SettableClock):
     def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+        super().__init__(now)
 
 
 def args(*argv: str) -> argparse.Namespace:
