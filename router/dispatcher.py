@@ -230,7 +230,10 @@ class Dispatcher:
             "Exten": "operator-first" if order == "operator_first" else "citizen-first",
             "Priority": "1",
             "Timeout": str(self.ring_seconds * 1000),
-            "CallerID": f"Callback <{request.number}>",
+            # the operator's display shows the citizen's number; the citizen's shows the hotline's
+            "CallerID": f"Callback <{request.number}>"
+            if order == "operator_first"
+            else f"Hotline <{dialplan.hotline.number}>",
             "Account": account_code(request.id, claim.attempt_n),
             "Async": "true",
             "Variable": variables,

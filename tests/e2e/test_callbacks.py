@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 from harness import CLOSED, OPEN, Call, Hotline, cancel_every_open_request, new_caller
 
-from hotline.callbacks.model import AttemptResult, Request, Status
+from hotline.callbacks.model import AttemptResult, Request, Source, Status
 from hotline.clock import running_from
 from hotline.engine import Engine
 from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone, Phone
@@ -202,3 +202,54 @@ async def test_a_caller_who_waited_in_the_queue_is_called_back_once_an_operator_
     done = await settled(cb_engine, caller)
     assert done.status is Status.DONE
     assert citizen_phone.invites(rf"INVITE sip:{caller}@") == 1
+
+
+async def test_citizen_first_rings_the_citizen_then_connects_the_reserved_operator(
+    hotline: Hotline,
+    cb_engine: Engine,
+    long_talking_operators: dict[str, OperatorPhone],
+    citizen_phone: Phone,
+    call: Call,
+) -> None:
+    """With the group set to citizen first, the citizen's phone rings first (showing the hotline's
+    number), hears that they are being connected, and the operator reserved for them answers."""
+    general = dataclasses.replace(hotline.dialplan.skill_groups["general"], callback_order="citizen_first")
+    cb_engine.dialplan = dataclasses.replace(
+        cb_engine.dialplan, skill_groups={**cb_engine.dialplan.skill_groups, "general": general}
+    )
+    caller = new_caller()
+    result = await call(CitizenCall(caller=caller, keys=(Key("9", 2.0), Key("1", 5.0)), wait_for_end=60))
+    assert result.ok, result.errors or result.screen
+    request = await settled(cb_engine, caller)
+    assert request.status is Status.DONE
+    [attempt] = request.attempts
+    assert attempt.result is AttemptResult.ANSWERED
+    assert "at operator" in attempt.reason  # the operator was dialled from the citizen's answered leg
+    assert citizen_phone.invites(rf"INVITE sip:{caller}@") == 1
+    assert citizen_phone.invites(r"From:.*<sip:565602@") == 1
+    assert long_talking_operators[attempt.operator].phone.invites() == 1
+
+
+async def test_an_open_request_is_cancelled_when_the_citizen_gets_through_on_a_later_call(
+    hotline: Hotline,
+    cb_engine: Engine,
+    operators: dict[str, OperatorPhone],
+    call: Call,
+) -> None:
+    """A request for cold water, left while closed (due at the next opening); the same citizen calls
+    again and reaches a water operator: the request is cancelled, nobody will call them back."""
+    caller = new_caller()
+    cb_engine.clock = running_from(CLOSED)
+    registration = await cb_engine.register_callback(caller, "water", Source.CLOSED, caller)
+    cb_engine.clock = running_from(OPEN)
+    result = await call(CitizenCall(caller=caller, keys=(Key("2", 2.0),)))
+    assert result.ok, result.errors or result.screen
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while (
+        request := await cb_engine.callbacks.get(registration.request.id)
+    ) is not None and request.status.active:
+        assert loop.time() < deadline, request
+        await asyncio.sleep(0.3)
+    assert request is not None
+    assert (request.status, request.cancel_reason) == (Status.CANCELLED, "got_through")
