@@ -31,10 +31,7 @@ import ipaddress
 import os
 import random
 import secrets
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -62,7 +59,10 @@ from hotline.dialplan.model import (
     SkillGroup,
     WeeklyHours,
 )
+from hotline.errors import SandboxError
 from hotline.log import configure_logging
+from hotline.sandbox.ports import free_tcp_port
+from hotline.sandbox.redis import RedisSandbox
 from router.ami import AmiClient
 from router.ami_wire import ActionHeaders, Message, action_name, encode_action
 from router.dispatcher import NOT_IN_USE, Dispatcher
@@ -78,7 +78,6 @@ PRELOAD_WORKERS = 16  # concurrent register -> claim -> finish chains while prel
 PROGRESS_EVERY = 1000
 CANARY_EVERY = 0.02  # s: the period of the timer that tells a disturbed run (its lateness is reported)
 LEAD = 1.0  # s between the end of the preload and the first due time
-START_GUARD = 10.0  # s for redis-server to answer PING
 NEXT_DUE_CAP = 60.0  # s: the longest `ours` sleeps without looking again
 POLICY_BASE = CallbackPolicy(requests_per_caller_per_hour=10**9, requests_per_minute=10**9)
 
@@ -541,59 +540,21 @@ async def run_once(
 # --- Redis -----------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
-            conn.sendall(b"PING\r\n")
-            return conn.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextlib.contextmanager
 def own_redis() -> Iterator[str]:
-    """Debian's redis-server on a free 127.0.0.1 port in a temporary directory, persisted as the sandbox
-    persists (append-only file, fsync every second); stopped and removed on the way out."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise SystemExit("redis-server is not on PATH (apt-get install redis-server), or pass --redis-url")
+    """Debian's redis-server on a free 127.0.0.1 port in a temporary directory, configured as the sandbox
+    configures it (`hotline.sandbox.redis`: append-only file, fsync every second, a password); stopped
+    and removed on the way out."""
     with tempfile.TemporaryDirectory(prefix="bench-redis-") as workdir:
-        log = Path(workdir) / "redis.log"
-        for _attempt in range(3):  # the free port may be taken between probing and binding
-            port = _free_port()
-            args = ["--port", str(port), "--bind", "127.0.0.1", "--dir", workdir, "--save", ""]
-            args += ["--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no"]
-            args += ["--logfile", str(log)]
-            process = subprocess.Popen([binary, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            deadline = time.monotonic() + START_GUARD
-            while process.poll() is None and time.monotonic() < deadline and not _answers_ping(port):
-                time.sleep(0.05)
-            if process.poll() is None and _answers_ping(port):
-                break
-            _stop(process)
-        else:
-            tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
-            raise SystemExit(f"redis-server did not start on 127.0.0.1; its log ends with:\n{tail}")
+        server = RedisSandbox(Path(workdir), "127.0.0.1", free_tcp_port(), secrets.token_urlsafe(24))
         try:
-            yield f"redis://127.0.0.1:{port}/0"
+            server.start()
+        except SandboxError as exc:
+            raise SystemExit(f"{exc}; or pass --redis-url") from exc
+        try:
+            yield server.url
         finally:
-            _stop(process)
+            server.stop()
 
 
 async def empty(redis: Redis, prefix: str, owned: bool) -> None:

@@ -47,6 +47,7 @@ USER_EVENT_CALLBACK: Final = "HotlineCallback"  # the UserEvent with an attempt'
 # --- Asterisk dialplan contexts (rendered into extensions.conf) --------------------------------------
 CTX_INBOUND: Final = "hotline-inbound"  # calls from the carrier trunk land here
 CTX_AFTER_IVR: Final = "hotline-after-ivr"  # acts on VAR_ACTION
+CTX_QUEUES: Final = "hotline-queues"  # one extension per skill group: its Queue()
 CTX_FALLBACK: Final = "hotline-fallback"  # engine down or failed: announcement + general queue
 CTX_OPERATORS: Final = "hotline-operators"  # operators' phones dial from here
 CTX_QUEUE_EXIT: Final = "hotline-queue-exit"  # a waiting caller pressed a key (queues.conf `context`)

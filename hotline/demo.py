@@ -123,8 +123,7 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
             for scene in SCENES:
                 if scene.closed and real_clock:
                     continue
-                records = [r for r in await engine.journal.find_by_caller(scene.caller, since=started - 1)]
-                record = await _settled(engine, scene.caller, started) if records else None
+                record = await _settled(engine, scene.caller, started)
                 ok, text = _account(scene, record, dialplan)
                 if ok and scene.expect == "callback:chosen":
                     ok, more = await _callback_account(engine, scene.caller, dialplan)

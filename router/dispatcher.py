@@ -146,26 +146,24 @@ class Dispatcher:
                 if self.ami.connected:
                     await self.reconcile_expired()
                     await self.extend_leases()
-                    for group in self._dialplan().skill_groups:
-                        await self.dispatch_group(group)
-                    sleep = await self._until_next_due(pass_started)
+                    idle = [g for g in self._dialplan().skill_groups if await self.dispatch_group(g)]
+                    sleep = await self._until_next_due(idle, pass_started)
             except AmiError as exc:
                 log.warning("dispatcher.ami_unavailable", error=str(exc))
             if sleep > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), sleep)
 
-    async def _until_next_due(self, pass_started: float) -> float:
-        """Seconds until the earliest due attempt of a group with a free operator, at most `tick`; 0 when
-        one fell due while the pass ran. One that was due before the pass and was not claimed (quiet
-        hours, a number's daily cap) waits for an event or the tick, never in a busy loop."""
+    async def _until_next_due(self, groups: list[str], pass_started: float) -> float:
+        """Seconds until the earliest due attempt of `groups` (those left with a free operator), at most
+        `tick`; 0 when one fell due while the pass ran. One that was due before the pass and was not
+        claimed (quiet hours, a number's daily cap) waits for an event or the tick, never in a busy loop.
+        A group without a free operator needs no timer: an operator freed is an AMI event, a wake-up."""
         now = self.clock()
         soonest = self.tick
-        for group in self._dialplan().skill_groups:
+        for group in groups:
             due = await self.store.next_due(group)
-            if due is None or due <= pass_started or due - now >= soonest:
-                continue
-            if await self.free_operators(group):
+            if due is not None and pass_started < due and due - now < soonest:
                 soonest = max(0.0, due - now)
         return soonest
 
@@ -189,7 +187,8 @@ class Dispatcher:
         ]
         return sorted(free, key=lambda op: dialplan.operators[op].skills.get(group, 9))
 
-    async def dispatch_group(self, group: str) -> None:
+    async def dispatch_group(self, group: str) -> bool:
+        """Place the group's due requests on its free operators; True if a free operator is left idle."""
         for operator in await self.free_operators(group):
             dialplan = self._dialplan()
             claim = await self.store.claim(
@@ -200,9 +199,10 @@ class Dispatcher:
                 tz=ZoneInfo(dialplan.hotline.timezone),
             )
             if claim is None:
-                return
+                return True
             fault("after_claim")
             await self.place(claim, operator)
+        return False
 
     async def place(self, claim: Claim, operator: str) -> None:
         request = claim.request

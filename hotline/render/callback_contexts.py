@@ -13,18 +13,11 @@ from __future__ import annotations
 
 from hotline import constants as c
 from hotline.dialplan.model import Dialplan
+from hotline.render.conf import extension
 from hotline.render.pjsip import CARRIER_OUT
 from hotline.settings import Settings
 
-CTX_QUEUES = "hotline-queues"
 CB_DB_FAMILY = "hotline-cb"  # AstDB family of the attempts' results
-
-
-def _ext(name: str, lines: list[str]) -> str:
-    head, *rest = lines
-    out = [f"exten => {name},1,{head}"]
-    out += [f" same => {line}" if line.startswith("n(") else f" same => n,{line}" for line in rest]
-    return "\n".join(out)
 
 
 def render_callback_contexts(dialplan: Dialplan, settings: Settings) -> list[str]:
@@ -40,12 +33,12 @@ def render_callback_contexts(dialplan: Dialplan, settings: Settings) -> list[str
     )
     blocks = ["", "; A caller waiting in a queue pressed the callback key.", f"[{c.CTX_QUEUE_EXIT}]"]
     if policy.queue_key:
-        blocks.append(_ext(policy.queue_key, [f"Goto({c.CTX_CB_REQUEST},in_queue,1)"]))
+        blocks.append(extension(policy.queue_key, [f"Goto({c.CTX_CB_REQUEST},in_queue,1)"]))
     blocks += [
         "",
         "; The engine registers a callback request; if it cannot, the caller goes back to the queue.",
         f"[{c.CTX_CB_REQUEST}]",
-        _ext(
+        extension(
             "_[a-z].",
             [
                 f'Set({c.VAR_GROUP}=${{IF($["${{{c.VAR_GROUP}}}" = ""]?{h.general_group}'
@@ -55,15 +48,15 @@ def render_callback_contexts(dialplan: Dialplan, settings: Settings) -> list[str
                 f"AGI({agi},${{EXTEN}},${{{c.VAR_GROUP}}})",
                 f'GotoIf($["${{AGISTATUS}}" = "SUCCESS" & "${{{c.VAR_ACTION}}}" = "{c.ACTION_HANGUP}"]?bye)',
                 f"Playback({sounds}/{h.fallback_prompt})",
-                f"GotoIf(${{DIALPLAN_EXISTS({CTX_QUEUES},${{{c.VAR_GROUP}}},1)}}?"
-                f"{CTX_QUEUES},${{{c.VAR_GROUP}}},1:{CTX_QUEUES},{h.general_group},1)",
+                f"GotoIf(${{DIALPLAN_EXISTS({c.CTX_QUEUES},${{{c.VAR_GROUP}}},1)}}?"
+                f"{c.CTX_QUEUES},${{{c.VAR_GROUP}}},1:{c.CTX_QUEUES},{h.general_group},1)",
                 "n(bye),Hangup(16)",
             ],
         ),
         "",
         "; A callback attempt, placed by the engine's Originate.",
         f"[{c.CTX_CALLBACK}]",
-        _ext(
+        extension(
             "operator-first",
             [
                 f"NoOp(callback ${{{c.VAR_CB_ID}}} attempt ${{{c.VAR_CB_ATTEMPT}}}: the operator answered)",
@@ -81,7 +74,7 @@ def render_callback_contexts(dialplan: Dialplan, settings: Settings) -> list[str
                 "Hangup()",
             ],
         ),
-        _ext(
+        extension(
             "citizen-first",
             [
                 f"NoOp(callback ${{{c.VAR_CB_ID}}} attempt ${{{c.VAR_CB_ATTEMPT}}}: the citizen answered)",
@@ -98,7 +91,7 @@ def render_callback_contexts(dialplan: Dialplan, settings: Settings) -> list[str
         ),
         # The result also goes to AstDB, Asterisk's own state: an engine that died before it stored the
         # result finds it there when it reconciles (DBGet), and the citizen is not called again.
-        _ext(
+        extension(
             "report",
             [
                 report,

@@ -27,3 +27,12 @@ def section(name: str, options: list[tuple[str, str]], template: str = "") -> st
     head = f"[{value(name)}]" + (f"({template})" if template else "")
     lines = [head] + [f"{key} = {value(val)}" for key, val in options]
     return "\n".join(lines) + "\n"
+
+
+def extension(name: str, lines: list[str]) -> str:
+    """One dialplan extension: the first line with priority 1, the rest with `same => n` (a line that
+    starts with `n(label)` keeps its label)."""
+    head, *rest = lines
+    out = [f"exten => {name},1,{head}"]
+    out += [f" same => {line}" if line.startswith("n(") else f" same => n,{line}" for line in rest]
+    return "\n".join(out)

@@ -11,18 +11,8 @@ from __future__ import annotations
 from hotline import constants as c
 from hotline.dialplan.model import Dialplan
 from hotline.render.callback_contexts import lines_busy_check, render_callback_contexts
-from hotline.render.conf import value
+from hotline.render.conf import extension, value
 from hotline.settings import Settings
-
-CTX_QUEUES = "hotline-queues"
-
-
-def _ext(name: str, lines: list[str]) -> str:
-    """One extension: the first line with priority 1, the rest with `same => n`."""
-    head, *rest = lines
-    out = [f"exten => {name},1,{head}"]
-    out += [f" same => {line}" if line.startswith("n(") else f" same => n,{line}" for line in rest]
-    return "\n".join(out)
 
 
 def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
@@ -36,7 +26,7 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
         "[globals]\n",
         f"; Calls from the carrier trunk. {value(h.name)}",
         f"[{c.CTX_INBOUND}]",
-        _ext(
+        extension(
             h.number,
             [
                 "NoOp(hotline call from ${CALLERID(num)})",
@@ -50,17 +40,17 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
             ],
         ),
         "; any other number is not ours",
-        _ext("_[+0-9].", ["Hangup(1)"]),
+        extension("_[+0-9].", ["Hangup(1)"]),
         "",
         "; What the engine decided.",
         f"[{c.CTX_AFTER_IVR}]",
-        _ext(
+        extension(
             "s",
             [
                 f'GotoIf($["${{{c.VAR_ERROR}}}" != ""]?{c.CTX_FALLBACK},s,1)',
                 f'GotoIf($["${{{c.VAR_ACTION}}}" = "{c.ACTION_HANGUP}"]?bye)',
                 f'GotoIf($["${{{c.VAR_ACTION}}}" != "{c.ACTION_QUEUE}"]?{c.CTX_FALLBACK},s,1)',
-                f"GotoIf(${{DIALPLAN_EXISTS({CTX_QUEUES},${{{c.VAR_GROUP}}},1)}}?{CTX_QUEUES},${{{c.VAR_GROUP}}},1)",
+                f"GotoIf(${{DIALPLAN_EXISTS({c.CTX_QUEUES},${{{c.VAR_GROUP}}},1)}}?{c.CTX_QUEUES},${{{c.VAR_GROUP}}},1)",
                 f"Goto({c.CTX_FALLBACK},s,1)",
                 "n(bye),Hangup(16)",
             ],
@@ -68,18 +58,18 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
         "",
         "; The engine is down or failed: tell the caller and put them through to the general queue.",
         f"[{c.CTX_FALLBACK}]",
-        _ext(
+        extension(
             "s",
             [
                 f"NoOp(hotline fallback: AGISTATUS=${{AGISTATUS}} error=${{{c.VAR_ERROR}}})",
                 f"Set({c.VAR_GROUP}={general})",
                 f"Playback({fallback_prompt})",
-                f"Goto({CTX_QUEUES},{general},1)",
+                f"Goto({c.CTX_QUEUES},{general},1)",
             ],
         ),
         "",
         "; One extension per skill group. Who waited the group's max_wait goes to the general queue.",
-        f"[{CTX_QUEUES}]",
+        f"[{c.CTX_QUEUES}]",
     ]
     for group in dialplan.skill_groups.values():
         lines = [
@@ -90,16 +80,16 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
         if group.id != general:
             lines.append(f'GotoIf($["${{QUEUESTATUS}}" = "TIMEOUT"]?{general},1)')
         lines.append("Hangup(16)")
-        blocks.append(_ext(group.id, lines))
+        blocks.append(extension(group.id, lines))
     blocks += render_callback_contexts(dialplan, settings)
     blocks += [
         "",
         "; Operators' phones: each other by extension, the hotline number itself (to try it), and hints",
         "; so that busy lamp fields show who is on a call.",
         f"[{c.CTX_OPERATORS}]",
-        _ext(h.number, [f"Goto({c.CTX_INBOUND},{h.number},1)"]),
+        extension(h.number, [f"Goto({c.CTX_INBOUND},{h.number},1)"]),
     ]
     for op in dialplan.operators.values():
         blocks.append(f"exten => {op.extension},hint,PJSIP/{op.id}")
-        blocks.append(_ext(op.extension, [f"Dial(PJSIP/{op.id},30)", "Hangup()"]))
+        blocks.append(extension(op.extension, [f"Dial(PJSIP/{op.id},30)", "Hangup()"]))
     return "\n".join(blocks) + "\n"

@@ -32,7 +32,8 @@ class RedisSandbox:
 
     @property
     def url(self) -> str:
-        return f"redis://:{self.password}@{self.host}:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}{self.host}:{self.port}/0"
 
     @property
     def pidfile(self) -> Path:
@@ -44,7 +45,7 @@ class RedisSandbox:
                 f"bind {self.host}",
                 f"port {self.port}",
                 "protected-mode yes",
-                f"requirepass {self.password}",
+                *([f"requirepass {self.password}"] if self.password else []),  # "" only for tests' servers
                 f"dir {self.dir}",
                 "daemonize yes",
                 f"pidfile {self.pidfile}",

@@ -9,42 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import socket
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from hotline.errors import SandboxError
 from hotline.sandbox.dtmf import write_presses
+from hotline.sandbox.ports import free_udp_port, free_udp_port_pair
 from hotline.sandbox.preflight import require_tool
 
 
 def scenario_path(name: str) -> Path:
     return Path(str(resources.files("hotline.sandbox") / "sipp" / name))
-
-
-def free_udp_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
-def free_udp_port_pair(host: str = "127.0.0.1") -> int:
-    """An even port with the next one free too (RTP and RTCP), for SIPp's media port."""
-    for _ in range(200):
-        port = free_udp_port(host)
-        port -= port % 2
-        try:
-            with (
-                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a,
-                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b,
-            ):
-                a.bind((host, port))
-                b.bind((host, port + 1))
-        except OSError:
-            continue
-        return port
-    raise SandboxError("no free UDP port pair for SIPp media")
 
 
 @dataclass(frozen=True)

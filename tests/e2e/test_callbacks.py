@@ -39,6 +39,15 @@ async def cb_engine(hotline: Hotline) -> AsyncIterator[Engine]:
             await cancel_every_open_request(eng.callbacks)
 
 
+async def ask_to_be_called_back(call: Call) -> str:
+    """A new citizen presses 9 in the main menu and 1 to confirm their number read back; the engine
+    makes its promise and hangs up. Returns the citizen's number."""
+    caller = new_caller()
+    result = await call(CitizenCall(caller=caller, keys=(Key("9", 2.0), Key("1", 5.0)), wait_for_end=60))
+    assert result.ok, result.errors or result.screen  # the engine said goodbye after the promise
+    return caller
+
+
 async def settled(engine: Engine, number: str, *, limit: float = 90.0) -> Request:
     """The caller's request once it is no longer open or dispatching."""
     loop = asyncio.get_running_loop()
@@ -61,9 +70,7 @@ async def test_the_menus_call_me_back_option_rings_an_operator_first_then_the_ci
 ) -> None:
     """9 in the main menu, 1 to confirm the caller's number: the request is stored, an operator of the
     general group answers and hears the whisper, the citizen is dialled once and they talk."""
-    caller = new_caller()
-    result = await call(CitizenCall(caller=caller, keys=(Key("9", 2.0), Key("1", 5.0)), wait_for_end=60))
-    assert result.ok, result.errors or result.screen  # the engine said goodbye after the promise
+    caller = await ask_to_be_called_back(call)
     request = await settled(cb_engine, caller)
     assert request.status is Status.DONE
     assert (request.group, request.source.value) == ("general", "menu")
@@ -126,9 +133,7 @@ async def test_a_citizen_who_never_answers_is_retried_on_schedule_then_failed_wi
     await phone.start()
     cb_engine.dispatcher.ring_seconds = 4
     try:
-        caller = new_caller()
-        result = await call(CitizenCall(caller=caller, keys=(Key("9", 2.0), Key("1", 5.0)), wait_for_end=60))
-        assert result.ok, result.errors or result.screen
+        caller = await ask_to_be_called_back(call)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 180
         while True:
@@ -217,9 +222,7 @@ async def test_citizen_first_rings_the_citizen_then_connects_the_reserved_operat
     cb_engine.dialplan = dataclasses.replace(
         cb_engine.dialplan, skill_groups={**cb_engine.dialplan.skill_groups, "general": general}
     )
-    caller = new_caller()
-    result = await call(CitizenCall(caller=caller, keys=(Key("9", 2.0), Key("1", 5.0)), wait_for_end=60))
-    assert result.ok, result.errors or result.screen
+    caller = await ask_to_be_called_back(call)
     request = await settled(cb_engine, caller)
     assert request.status is Status.DONE
     [attempt] = request.attempts

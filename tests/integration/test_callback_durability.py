@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,16 +15,11 @@ import redis.asyncio as aioredis
 from hotline.callbacks.model import Source, Status
 from hotline.callbacks.store import CallbackStore
 from hotline.dialplan.model import CallbackPolicy
+from hotline.sandbox.ports import free_tcp_port
 from hotline.sandbox.redis import RedisSandbox
 
 TZ = ZoneInfo("Europe/Moscow")
 NOON = 1_795_000_000.0  # a fixed instant, outside the default quiet hours in Moscow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def kill_and_restart(sandbox: RedisSandbox) -> None:
@@ -41,7 +35,7 @@ def kill_and_restart(sandbox: RedisSandbox) -> None:
 async def test_a_registered_request_survives_redis_being_killed_and_restarted(tmp_path: Path) -> None:
     """Registered, then `kill -9` on Redis, then Redis started again from its append-only file: the
     request is there, open, and can be claimed for its first attempt."""
-    sandbox = RedisSandbox(tmp_path, "127.0.0.1", free_port(), "x" * 32)
+    sandbox = RedisSandbox(tmp_path, "127.0.0.1", free_tcp_port(), "x" * 32)
     sandbox.start()
     try:
         client = aioredis.Redis.from_url(sandbox.url, decode_responses=True)

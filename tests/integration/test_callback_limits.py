@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
-from fake_clock import Clock as SettableClock
+from fake_clock import MSK, Clock
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
@@ -17,21 +16,9 @@ from hotline.errors import CallbackError, CallbackRefused
 
 pytestmark = pytest.mark.redis
 
-MSK = ZoneInfo("Europe/Moscow")
-T0 = dt.datetime(2025, 6, 11, 12, 0, tzinfo=MSK).timestamp()  # a Wednesday noon, on a minute boundary
 VICTIM = "79161234567"
 POLICY = CallbackPolicy()  # 5 per caller ID per hour, 120 per minute in all, 6 attempts per number a day
 LEASE = 30.0
-
-
-class Clock(SettableClock):
-    def __init__(self, now: float = T0) -> None:
-        super().__init__(now)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
-from zoneinfo import ZoneInfo
 
 import pytest
-from fake_clock import Clock as SettableClock
+from fake_clock import MSK, T0, Clock
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
 
@@ -21,21 +20,9 @@ from hotline.errors import StaleClaim
 
 pytestmark = pytest.mark.redis
 
-MSK = ZoneInfo("Europe/Moscow")
-T0 = dt.datetime(2025, 6, 11, 12, 0, tzinfo=MSK).timestamp()  # a Wednesday noon
 NUMBER = "79161234567"
 POLICY = CallbackPolicy(requests_per_caller_per_hour=10_000, requests_per_minute=10_000)
 LEASE = 30.0
-
-
-class Clock(SettableClock):
-    def __init__(self, now: float = T0) -> None:
-        super().__init__(now)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ import argparse
 import datetime as dt
 from collections import Counter
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from fake_clock import Clock as SettableClock
+from fake_clock import MSK, T0, Clock
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from structlog.testing import capture_logs
@@ -24,16 +23,9 @@ from hotline.cli import build_parser, main
 from hotline.dialplan.model import CallbackPolicy
 from hotline.errors import CallbackError, HotlineError
 
-MSK = ZoneInfo("Europe/Moscow")
-T0 = dt.datetime(2025, 6, 11, 12, 0, tzinfo=MSK).timestamp()  # a Wednesday noon
 POLICY = CallbackPolicy()
 LEASE = 30.0
 WIDTH = 100  # the supervisor's terminal
-
-
-class Clock(SettableClock):
-    def __init__(self, now: float = T0) -> None:
-        super().__init__(now)
 
 
 def args(*argv: str) -> argparse.Namespace:
@@ -252,11 +244,6 @@ def test_callbacks_and_each_of_its_actions_have_help(
 
 
 # --- on a real Redis -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
