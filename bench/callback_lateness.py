@@ -65,7 +65,8 @@ from hotline.sandbox.ports import free_tcp_port
 from hotline.sandbox.redis import RedisSandbox
 from router.ami import AmiClient
 from router.ami_wire import ActionHeaders, Message, action_name, encode_action
-from router.dispatcher import NOT_IN_USE, Dispatcher
+from router.dispatcher import Dispatcher
+from router.fairness import NOT_IN_USE
 from router.state import LiveState, QueueMember, QueueSnapshot
 
 GROUP = "bench"

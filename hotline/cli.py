@@ -7,8 +7,12 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hotline.errors import ConfigError, HotlineError
+from hotline.errors import ConfigError, HotlineError, ScriptError
+
+if TYPE_CHECKING:
+    from hotline.dialplan.model import Dialplan
 
 EPILOG = """\
 Settings come from HOTLINE_* environment variables (all optional; loopback defaults):
@@ -21,20 +25,30 @@ Settings come from HOTLINE_* environment variables (all optional; loopback defau
 Start here:  sudo hotline demo
 """
 
+SIMULATE_EXAMPLES = """\
+examples:
+  hotline simulate 1 1                        heating, then "no heating in the building", now
+  hotline simulate 8 2                        a wrong key, then cold water
+  hotline simulate --at "2026-11-22 12:00" 9  Sunday noon: the hours, the callback offer (9 declines)
+  hotline simulate --at "2026-11-22 12:00" 1 1
+                                              ... 1 takes the offer, 1 confirms the number
+  hotline simulate - - 4                      two waits run out, then gas
+  hotline simulate --lang en 6 1              the prompts' English words
+  hotline simulate --json 6 1                 for scripts
+  hotline simulate --dialplan my-copy.yaml 1  another dialplan file or directory
+"""
+
 
 def _progress(message: str) -> None:
     print(message, flush=True)
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def _load_or_report(path: Path) -> Dialplan | None:
+    """The dialplan at `path`, or None after printing every problem with its file and line."""
     from hotline.dialplan import load_dialplan
-    from hotline.prompts import missing_prompts
-    from hotline.settings import Settings
 
-    settings = Settings.from_env()
-    path = Path(args.dialplan) if args.dialplan else settings.dialplan_path
     try:
-        dialplan = load_dialplan(path)
+        return load_dialplan(path)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -43,6 +57,18 @@ def cmd_check(args: argparse.Namespace) -> int:
             "`hotline check` again.",
             file=sys.stderr,
         )
+        return None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from hotline.prompts import missing_prompts
+    from hotline.scripted_checks import checks_beside
+    from hotline.settings import Settings
+
+    settings = Settings.from_env()
+    path = Path(args.dialplan) if args.dialplan else settings.dialplan_path
+    dialplan = _load_or_report(path)
+    if dialplan is None:
         return 1
     problems = missing_prompts(dialplan, settings.sounds_dir)
     for problem in problems:
@@ -53,11 +79,74 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{settings.sounds_dir}/recorded/<language>/",
             file=sys.stderr,
         )
+    checks = Path(args.checks) if args.checks else checks_beside(path)
+    checks_ok, checks_line = _scripted_checks(dialplan, checks) if checks else (True, "")
+    if problems or not checks_ok:
         return 1
     print(
         f"{path}: OK: {len(dialplan.menus)} menus, {len(dialplan.skill_groups)} skill groups, "
         f"{len(dialplan.operators)} operators, {len(dialplan.prompts)} prompts"
     )
+    if checks_line:
+        print(checks_line)
+    return 0
+
+
+def _scripted_checks(dialplan: Dialplan, path: Path) -> tuple[bool, str]:
+    """Run the checks file `path`: whether all passed, and the line to print when they did. Problems and
+    failures are printed with their file and line."""
+    from hotline.scripted_checks import load_checks, run_checks
+
+    try:
+        checks = load_checks(path, dialplan)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"\n{path}: {len(exc.problems)} problem(s) in the scripted checks", file=sys.stderr)
+        return False, ""
+    failed = [result for result in run_checks(dialplan, checks) if not result.passed]
+    for result in failed:
+        print(result, file=sys.stderr)
+    if failed:
+        print(
+            f"\n{path}: {len(failed)} of {len(checks)} scripted check(s) failed; "
+            "`hotline simulate KEYS` shows the whole call",
+            file=sys.stderr,
+        )
+        return False, ""
+    return True, f"{path}: {len(checks)} scripted check{'s' if len(checks) != 1 else ''} passed"
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import json
+    from zoneinfo import ZoneInfo
+
+    from hotline.settings import Settings
+    from hotline.simulate import as_json, describe, parse_at, parse_keys, simulate
+
+    keys = " ".join(args.keys)
+    try:
+        parse_keys(keys)
+    except ScriptError as exc:
+        print(f"hotline simulate: bad keys: {exc}", file=sys.stderr)
+        return 2
+    path = Path(args.dialplan) if args.dialplan else Settings.from_env().dialplan_path
+    dialplan = _load_or_report(path)
+    if dialplan is None:
+        return 1
+    zone = dialplan.hotline.timezone
+    try:
+        when = parse_at(args.at, zone) if args.at else dt.datetime.now(ZoneInfo(zone))
+        transcript = simulate(dialplan, keys, when, args.lang, caller_id=args.caller)
+    except ScriptError as exc:
+        print(f"hotline simulate: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(as_json(transcript), ensure_ascii=False, indent=2))
+    else:
+        for line in describe(transcript, dialplan.hotline.name):
+            print(line)
     return 0
 
 
@@ -136,6 +225,8 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from hotline.simulate import KEYS_HELP, SAMPLE_CALLER
+
     parser = argparse.ArgumentParser(
         prog="hotline",
         description="A citizens' hotline on Asterisk: voice menus from YAML, skill-group "
@@ -147,14 +238,54 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "check",
-        help="validate the dialplan YAML and its prompts; exit 1 on any problem",
+        help="validate the dialplan YAML and its prompts, run the scripted checks; exit 1 on any problem",
         description="Read the admins' YAML strictly and report every problem with file, line "
-        "and column. Nothing is applied. Exit status 0 when all is well, 1 otherwise.",
+        "and column. Then run the scripted checks kept beside it (checks.yaml: keys in, expected end "
+        "out; docs/dialplan.md, section 7) and report each failing one at its line. Nothing is applied. "
+        "Exit status 0 when all is well, 1 otherwise.",
     )
     p.add_argument(
         "--dialplan", metavar="PATH", help="a YAML file or directory (default: HOTLINE_DIALPLAN_PATH)"
     )
+    p.add_argument(
+        "--checks",
+        metavar="FILE",
+        help="the scripted checks to run (default: checks.yaml beside the dialplan, when there is one)",
+    )
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "simulate",
+        help="walk the menus offline as a caller pressing keys: what they hear, where the call ends",
+        description="Walk the voice menus offline as a caller who presses the given keys at the given time:\n"
+        "print each prompt with its words, each key, each wait that runs out, and where the call ends\n"
+        "(a queue, a callback, a farewell). The real menu engine and callback flow run; nothing is\n"
+        "stored and Asterisk is not needed. Not simulated: the offer of a callback before queueing\n"
+        "(callbacks.offer_over_wait), which the live wait of the queue decides.\n"
+        "Exit status 0; 1 for a problem in the YAML; 2 for keys, a time or a language it cannot read.",
+        epilog=f"{SIMULATE_EXAMPLES}\n{KEYS_HELP}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("keys", nargs="*", help="the keys the caller presses (below); none: a silent caller")
+    p.add_argument(
+        "--at",
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="when the call is made, local time of the hotline's time zone (default: now)",
+    )
+    p.add_argument(
+        "--lang", metavar="CODE", help="show the prompts' words in this language (default: hotline.language)"
+    )
+    p.add_argument(
+        "--caller",
+        metavar="NUMBER",
+        default=SAMPLE_CALLER,
+        help=f"the caller ID that a callback reads back (default: {SAMPLE_CALLER}; '' for a hidden one)",
+    )
+    p.add_argument(
+        "--dialplan", metavar="PATH", help="a YAML file or directory (default: HOTLINE_DIALPLAN_PATH)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON document, for scripts")
+    p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser(
         "prompts",

@@ -35,11 +35,14 @@ ACTION_HANGUP: Final = "hangup"
 AGI_CALLBACK: Final = "callback"  # register a callback request; args: source, skill group
 
 # --- Channel variables of a callback attempt (set by the engine's Originate, read by the dialplan) ----
+VAR_QUEUED_AT: Final = "HOTLINE_QUEUED_AT"  # epoch seconds the caller joined the current queue
 VAR_CB_ID: Final = "HOTLINE_CB_ID"
 VAR_CB_ATTEMPT: Final = "HOTLINE_CB_ATTEMPT"
 VAR_CB_FENCE: Final = "HOTLINE_CB_FENCE"
 VAR_CB_NUMBER: Final = "HOTLINE_CB_NUMBER"  # the citizen's normalised number: digits only
 VAR_CB_AGO: Final = "HOTLINE_CB_AGO"  # minutes since the citizen asked, for the operator's whisper
+VAR_CB_AGO_FORM: Final = "HOTLINE_CB_AGO_FORM"  # their plural form (one, few, many): the word after them
+VAR_CB_GROUP: Final = "HOTLINE_CB_GROUP"  # the request's skill group: the whisper says its name
 VAR_CB_OPERATOR: Final = "HOTLINE_CB_OPERATOR"  # the operator's endpoint (citizen first)
 VAR_CB_RING: Final = "HOTLINE_CB_RING"  # seconds the citizen's phone rings
 USER_EVENT_CALLBACK: Final = "HotlineCallback"  # the UserEvent with an attempt's result
@@ -96,4 +99,5 @@ CB_SEQ: Final = "seq"  # counter: registration order, to break ties between equa
 CB_DAY: Final = "day:{number}:{date}"  # counter: attempts claimed for a number on a local date
 CB_RATE_CALLER: Final = "rate:caller:{caller}:{window}"  # counter: registrations per caller ID per hour
 CB_RATE_GLOBAL: Final = "rate:global:{window}"  # counter: registrations of all callers per minute
+CB_HOLD: Final = "hold:{name}"  # string: who holds an operator being dialled or a group's reservations
 CB_RETENTION: Final = 30 * 24 * 3600  # seconds a finished (done, failed, cancelled) request is kept

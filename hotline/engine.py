@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 
 from hotline.callbacks.model import Registration, Source
 from hotline.callbacks.store import CallbackStore
+from hotline.constants import queue_name
 from hotline.dialplan import load_dialplan
 from hotline.dialplan.model import Dialplan
 from hotline.log import get_logger
@@ -31,12 +32,15 @@ from router.ami import AmiClient
 from router.callback_sources import EVENTS as CALLBACK_SOURCE_EVENTS
 from router.callback_sources import CallbackSources
 from router.dispatcher import Dispatcher
+from router.estimate import WaitEstimate, estimate_wait
 from router.journal import EVENTS as JOURNAL_EVENTS
 from router.journal import CallJournal
 from router.service import Router
 from router.state import LiveState
 
 log = get_logger("hotline.engine")
+
+REDIS_CONNECTIONS = 100  # at most this many commands in flight at once; more wait their turn
 
 
 class Engine:
@@ -55,8 +59,17 @@ class Engine:
         self.secrets: Secrets = load_or_create(settings.state_dir, self.dialplan.operators)
         self.clock = clock
         self.grace = grace
-        self.redis: aioredis.Redis = aioredis.Redis(
-            host=settings.host, port=settings.redis_port, password=self.secrets.redis, decode_responses=True
+        # A command waits for a free connection of the pool instead of failing at once (redis-py's plain
+        # pool raises MaxConnectionsError at its limit): calls at the hotline's capacity, or a flood of
+        # callback requests, must not make the dispatcher's or the IVR's commands fail.
+        self.redis: aioredis.Redis = aioredis.Redis.from_pool(
+            aioredis.BlockingConnectionPool(
+                host=settings.host,
+                port=settings.redis_port,
+                password=self.secrets.redis,
+                decode_responses=True,
+                max_connections=REDIS_CONNECTIONS,
+            )
         )
         self.journal = CallJournal(self.redis)
         self.callbacks = CallbackStore(self.redis, clock=self.timestamp)
@@ -66,7 +79,7 @@ class Engine:
             host=settings.host,
             port=settings.ami_port,
         )
-        self.state = LiveState(self.redis)
+        self.state = LiveState(self.redis, clock=self.timestamp)  # one clock for places in line
         self.router = Router(self.ami, self.state)
         self.ami.on_event(JOURNAL_EVENTS, self.journal.on_event)
         self.sources = CallbackSources(self.callbacks, lambda: self.dialplan, self.register_callback)
@@ -86,6 +99,7 @@ class Engine:
             clock=lambda: self.clock(),
             on_summary=self.journal.record_ivr,
             register=self.register_callback,
+            estimate=self.expected_wait,
         )
         self.agi = FastAgiServer(self.ivr.handle, host=settings.host, port=settings.agi_port)
 
@@ -94,9 +108,10 @@ class Engine:
         return self.clock().timestamp()
 
     async def register_callback(
-        self, number: str, group: str, source: Source, caller_display: str
+        self, number: str, group: str, source: Source, caller_display: str, *, waited: float = 0.0
     ) -> Registration:
-        """Store a callback request under the current dialplan's policy (the store merges repeats)."""
+        """Store a callback request under the current dialplan's policy (the store merges repeats).
+        `waited`: seconds the citizen had already waited in the queue: their place there is kept."""
         d = self.dialplan
         registration = await self.callbacks.register(
             number,
@@ -107,9 +122,19 @@ class Engine:
             sla_minutes=d.callback_sla_minutes(group),
             tz=ZoneInfo(d.hotline.timezone),
             hours=d.hours if source is Source.CLOSED else None,
+            waited=waited,
         )
         self.dispatcher.wake()
         return registration
+
+    async def expected_wait(self, group: str) -> WaitEstimate:
+        """The wait of a caller who joined the group's queue now (`router.estimate`), from the live state
+        and the group's open callback requests. LookupError while the state does not know the queue."""
+        queue = queue_name(group)
+        snapshot = await self.state.queue(queue)
+        if snapshot is None:
+            raise LookupError(f"the live state does not know the queue {queue} (AMI not synced yet?)")
+        return estimate_wait(snapshot, await self.callbacks.open_count(group))
 
     async def start(self) -> None:
         await self.redis.ping()

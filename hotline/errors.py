@@ -7,6 +7,7 @@ HotlineException
     ├── SandboxError        the local Asterisk/Redis sandbox cannot be provisioned or run
     ├── PromptError         a voice prompt cannot be found, synthesized or converted
     ├── UnsafeValueError    a value would put a line break (or NUL) on the AMI or AGI wire
+    ├── ScriptError         a simulated caller's keys, time or language cannot be read (`hotline simulate`)
     ├── AgiError            FastAGI
     │   ├── AgiProtocolError    Asterisk sent bytes we cannot parse
     │   ├── AgiTimeout          no header or no reply in time
@@ -82,6 +83,11 @@ class PromptError(HotlineError):
 
 class UnsafeValueError(HotlineError, ValueError):
     """A value holds a character (CR, LF, NUL) that would forge or break a line on a wire protocol."""
+
+
+class ScriptError(HotlineError, ValueError):
+    """A simulated caller's script cannot be read: keys in an unknown notation, a time that is not one, a
+    language the dialplan does not have. The message says what to write instead."""
 
 
 class AgiError(HotlineError):

@@ -7,24 +7,32 @@ the AGI script returns, so the engine holds nothing while a caller waits in a qu
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from hotline import constants as c
-from hotline.callbacks.model import Source
+from hotline.callbacks.model import Registrar, Source
 from hotline.dialplan.model import Dialplan
 from hotline.errors import CallbackRefused, CallHangup
 from hotline.log import get_logger
 from hotline.prompts import prompt_path
-from ivr.callback_flow import Registrar, offer_when_closed, request_callback
+from ivr.callback_flow import offer_before_queue, offer_when_closed, request_callback
 from ivr.channel import AgiChannel
 from ivr.menu import Outcome, run_menu
+from router.estimate import WaitEstimate
+
+MAX_QUEUE_WAIT = 4 * 3600.0  # seconds: a longer wait is a clock gone wrong, not a caller
 
 log = get_logger("ivr.app")
 
 Clock = Callable[[], dt.datetime]
+WaitEstimator = Callable[[str], Awaitable[WaitEstimate]]
+"""The expected wait of a skill group's queue (the engine's `expected_wait`)."""
+
+ESTIMATE_TIMEOUT = 2.0  # seconds: a slower estimate is dropped and the caller queued, never kept silent
 
 
 def utc_now() -> dt.datetime:
@@ -62,8 +70,8 @@ class AgiCallerIO:
     async def say_digits(self, digits: str, escape_digits: str) -> str | None:
         return await self.channel.say_digits(digits, escape_digits)
 
-    async def say_number(self, number: int) -> None:
-        await self.channel.say_number(number)
+    async def say_number(self, number: int, gender: str = "") -> None:
+        await self.channel.say_number(number, gender=gender)
 
     async def read_digits(self, prompt_id: str, max_digits: int, timeout: float) -> str:  # noqa: ASYNC109
         path = prompt_path(self.sounds_dir, self.language, prompt_id)
@@ -84,12 +92,14 @@ class IvrApp:
         clock: Clock = utc_now,
         on_summary: Callable[[CallSummary], Awaitable[None]] | None = None,
         register: Registrar | None = None,
+        estimate: WaitEstimator | None = None,
     ) -> None:
         self._dialplan = dialplan
         self.sounds_dir = sounds_dir
         self.clock = clock
         self._on_summary = on_summary
         self._register = register
+        self._estimate = estimate
 
     async def handle(self, channel: AgiChannel) -> None:
         """One FastAGI session: `hotline` walks the menus, `callback,<source>,<group>` registers a request."""
@@ -109,16 +119,30 @@ class IvrApp:
             args[1] if len(args) > 1 and args[1] in dialplan.skill_groups else dialplan.hotline.general_group
         )
         io = AgiCallerIO(channel, self.sounds_dir, dialplan.hotline.language)
-        await self._callback(channel, io, dialplan, group, source)
+        waited = await queue_wait(channel) if source is Source.IN_QUEUE else 0.0
+        await self._callback(channel, io, dialplan, group, source, waited=waited)
 
     async def _callback(
-        self, channel: AgiChannel, io: AgiCallerIO, dialplan: Dialplan, group: str, source: Source
+        self,
+        channel: AgiChannel,
+        io: AgiCallerIO,
+        dialplan: Dialplan,
+        group: str,
+        source: Source,
+        *,
+        waited: float = 0.0,
     ) -> None:
         """Register a callback request and end the call; without a registrar, back to the queue."""
         if self._register is None:
             raise CallbackRefused("unavailable", "this engine has no callback store")
         outcome = await request_callback(
-            io, dialplan, self._register, caller_id=channel.env.callerid, group=group, source=source
+            io,
+            dialplan,
+            self._register,
+            caller_id=channel.env.callerid,
+            group=group,
+            source=source,
+            waited=waited,
         )
         await channel.set_variable(c.VAR_GROUP, group)
         if outcome.registered is None and outcome.reason == "no_number" and source is not Source.CLOSED:
@@ -161,7 +185,14 @@ class IvrApp:
             assert outcome.group is not None
             await channel.set_variable(c.VAR_GROUP, outcome.group)
             await channel.set_variable(c.VAR_QUEUE, c.queue_name(outcome.group))
-            await channel.set_variable(c.VAR_ACTION, c.ACTION_QUEUE)
+            try:
+                called_back = await self._before_queue(channel, io, dialplan, outcome.group)
+            except CallHangup:
+                log.info("ivr.caller_hung_up", during=io.last_prompt)
+                await summary(outcome)
+                raise
+            if not called_back:
+                await channel.set_variable(c.VAR_ACTION, c.ACTION_QUEUE)
         elif outcome.kind == "callback" and outcome.reason == "closed":
             assert outcome.group is not None
             if await offer_when_closed(io):
@@ -176,3 +207,47 @@ class IvrApp:
             await channel.set_variable(c.VAR_ACTION, c.ACTION_HANGUP)
         log.info("ivr.outcome", kind=outcome.kind, group=outcome.group, reason=outcome.reason, path=path)
         await summary(outcome)
+
+    async def _before_queue(
+        self, channel: AgiChannel, io: AgiCallerIO, dialplan: Dialplan, group: str
+    ) -> bool:
+        """When the group's expected wait is over `callbacks.offer_over_wait` (or unknown: nobody staffs
+        it), offer a callback before queueing. True when the caller took it: the callback flow has then
+        set the call's next action. Any failure of the estimate queues the caller as before."""
+        threshold = dialplan.callbacks.offer_over_wait
+        if threshold <= 0 or self._estimate is None or self._register is None:
+            return False
+        try:
+            async with asyncio.timeout(ESTIMATE_TIMEOUT):
+                wait = await self._estimate(group)
+        except Exception as exc:  # Redis, the live state, a timeout: the offer must never lose a call
+            log.warning("ivr.wait_estimate.failed", group=group, error=f"{type(exc).__name__}: {exc}")
+            return False
+        offer = wait.seconds is None or wait.seconds > threshold
+        log.info(
+            "ivr.wait_estimate",
+            group=group,
+            seconds=wait.seconds,
+            ahead=wait.ahead,
+            staffed=wait.staffed,
+            offer_over_wait=threshold,
+            offer=offer,
+        )
+        if not offer:
+            return False
+        accepted = await offer_before_queue(io)
+        log.info("ivr.before_queue_offer", group=group, accepted=accepted)
+        if accepted:
+            await self._callback(channel, io, dialplan, group, Source.BEFORE_QUEUE)
+        return accepted
+
+
+async def queue_wait(channel: AgiChannel) -> float:
+    """Seconds the caller waited in the queue they just left with the callback key (the dialplan notes
+    when they joined), 0 when unknown. Both clocks are the machine's: Asterisk's EPOCH and ours."""
+    raw = await channel.get_variable(c.VAR_QUEUED_AT)
+    try:
+        joined = float(raw or "")
+    except ValueError:
+        return 0.0
+    return min(max(0.0, time.time() - joined), MAX_QUEUE_WAIT)

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from hotline.callbacks.model import Registration, Source
+from hotline.callbacks.model import Registrar, Registration, Source
 from hotline.callbacks.numbers import mask, normalise
+from hotline.dialplan import prompt_ids as ids
 from hotline.dialplan.model import Dialplan
 from hotline.errors import CallbackRefused, NumberRefused
 from hotline.log import get_logger
@@ -31,19 +32,11 @@ class CallbackCallerIO(Protocol):
 
     async def say_digits(self, digits: str, escape_digits: str) -> str | None: ...
 
-    async def say_number(self, number: int) -> None: ...
+    async def say_number(self, number: int, gender: str = "") -> None: ...
 
     async def read_digits(self, prompt_id: str, max_digits: int, timeout: float) -> str: ...  # noqa: ASYNC109
 
     async def wait_digit(self, timeout: float) -> str | None: ...  # noqa: ASYNC109 - a protocol
-
-
-class Registrar(Protocol):
-    """Stores the request (the callback store's `register` with the policy bound)."""
-
-    async def __call__(
-        self, number: str, group: str, source: Source, caller_display: str
-    ) -> Registration: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +55,9 @@ async def confirm_number(io: CallbackCallerIO, dialplan: Dialplan, caller_id: st
     for _ in range(TRIES):
         if number is None:
             typed = await io.read_digits("cb_enter_number", 15, 10.0)
+            if not typed.strip("#"):
+                log.info("callback.no_number_typed")
+                continue  # silence is not a refused number: ask again
             try:
                 number = normalise(typed, rules)
             except NumberRefused as exc:
@@ -88,6 +84,17 @@ async def offer_when_closed(io: CallbackCallerIO) -> bool:
     return key == CONFIRM
 
 
+async def offer_before_queue(io: CallbackCallerIO) -> bool:
+    """The chosen group's wait is long: does the caller want to be called back rather than wait?
+
+    1 accepts; 2 (the prompt's "stay on the line") ends the prompt at once and declines, as does silence.
+    """
+    key = await io.play("cb_offer_before_queue", CONFIRM + OTHER)
+    if key is None:
+        key = await io.wait_digit(5.0)
+    return key == CONFIRM
+
+
 async def request_callback(
     io: CallbackCallerIO,
     dialplan: Dialplan,
@@ -96,13 +103,17 @@ async def request_callback(
     caller_id: str,
     group: str,
     source: Source,
+    waited: float = 0.0,
 ) -> CallbackOutcome:
-    """The whole exchange; the promise is spoken only once the request is stored."""
+    """The whole exchange; the promise is spoken only once the request is stored. `waited`: seconds the
+    caller had waited in the queue (their place there is kept)."""
+    if source is Source.LINES_BUSY:
+        await io.play(ids.CB_LINES_BUSY, "")  # answered beyond hotline.capacity: say why, before the number
     number = await confirm_number(io, dialplan, caller_id)
     if number is None:
         return CallbackOutcome(None, "no_number")
     try:
-        registration = await register(number, group, source, caller_id)
+        registration = await register(number, group, source, caller_id, waited=waited)
     except CallbackRefused as exc:
         log.warning("callback.refused", reason=exc.reason, number=mask(number))
         await io.play("cb_refused_busy", "")
@@ -113,9 +124,12 @@ async def request_callback(
     elif source is Source.CLOSED:
         await io.play("cb_registered_closed", "")  # due at the opening: no "within N minutes" at night
     else:
-        await io.play("cb_registered", "")
-        await io.say_number(dialplan.callback_sla_minutes(group))
-        await io.play("cb_minutes", "")
+        # "...Максимальное время ожидания:" "одна" "минута.": the number in the nominative, in the gender
+        # of the minutes, then the word for minutes in the number's plural form
+        minutes = dialplan.callback_sla_minutes(group)
+        await io.play(ids.CB_REGISTERED, "")
+        await io.say_number(minutes, gender=ids.MINUTES_GENDER)
+        await io.play(ids.plural_prompt(ids.CB_MINUTES, dialplan.plural_form(minutes)), "")
     await io.play("cb_goodbye", "")
     log.info(
         "callback.registered",

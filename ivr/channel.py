@@ -43,6 +43,7 @@ DEFAULT_MEDIA_TIMEOUT: Final = 300.0  # seconds for STREAM FILE and EXEC: longer
 MAX_REPLY_BYTES: Final = 65536
 _APP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _INTEGER = re.compile(r"-?[0-9]+")
+_GENDER = re.compile(r"[a-z]")  # say.c's gender options are one letter: f, m, n, c (common), p (plural)
 
 ActivityHook = Callable[[bool], None]
 """Called with True when a command starts and False when it ends (the server's idle watchdog)."""
@@ -170,12 +171,21 @@ class AgiChannel:
         reply = await self.command("SAY DIGITS", digits, escape_digits, reply_timeout=self._media_timeout)
         return await self._digit("SAY DIGITS", reply)
 
-    async def say_number(self, number: int, escape_digits: str = "") -> str | None:
-        """Say a whole number in the channel's language ("десять"); the digit that stopped it, or None."""
+    async def say_number(self, number: int, escape_digits: str = "", gender: str = "") -> str | None:
+        """Say a whole number in the channel's language ("десять"); the digit that stopped it, or None.
+
+        `gender` is Asterisk's option for the languages whose numbers have one, in the nominative: "f"
+        says a Russian 1 and 2 as "одна", "две" (its sound files digits/1f, digits/2f), "n" as "одно";
+        "" (the default) sends no option. Languages without genders ignore it.
+        """
         _check_digits(escape_digits)
-        reply = await self.command(
-            "SAY NUMBER", str(int(number)), escape_digits, reply_timeout=self._media_timeout
-        )
+        args = [str(int(number)), escape_digits]
+        if gender:
+            ensure_wire_safe(gender, "the gender of SAY NUMBER")
+            if not _GENDER.fullmatch(gender):
+                raise ValueError(f"SAY NUMBER takes a gender of one letter (f, m, n...), not {gender!r}")
+            args.append(gender)
+        reply = await self.command("SAY NUMBER", *args, reply_timeout=self._media_timeout)
         return await self._digit("SAY NUMBER", reply)
 
     async def get_data(self, path: str, timeout_s: float, max_digits: int) -> str:

@@ -9,10 +9,10 @@ The number is the caller ID, normalised; a hidden or foreign one is skipped (log
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from hotline import constants as c
-from hotline.callbacks.model import Registration, Source
+from hotline.callbacks.model import Registrar, Source
 from hotline.callbacks.numbers import mask, normalise
 from hotline.callbacks.store import CallbackStore
 from hotline.dialplan.model import Dialplan
@@ -23,11 +23,9 @@ log = get_logger("router.callback_sources")
 
 EVENTS = ("QueueCallerAbandon", "AgentConnect")
 
-Register = Callable[[str, str, Source, str], Awaitable[Registration]]
-
 
 class CallbackSources:
-    def __init__(self, store: CallbackStore, dialplan: Callable[[], Dialplan], register: Register) -> None:
+    def __init__(self, store: CallbackStore, dialplan: Callable[[], Dialplan], register: Registrar) -> None:
         self.store = store
         self._dialplan = dialplan
         self._register = register
@@ -53,7 +51,9 @@ class CallbackSources:
             threshold = dialplan.callbacks.abandoned_after
             if threshold and waited >= threshold:
                 try:
-                    registration = await self._register(number, group, Source.ABANDONED, caller)
+                    registration = await self._register(
+                        number, group, Source.ABANDONED, caller, waited=waited
+                    )
                 except CallbackRefused as exc:
                     log.warning("callback.refused", reason=exc.reason, number=mask(number))
                     return

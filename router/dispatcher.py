@@ -1,8 +1,12 @@
 """The callback dispatcher: turns due callback requests into calls, each attempt placed exactly once.
 
 For each skill group it releases the earliest-due request only when an operator of that group is free,
-and never more requests than free operators. The operator is held out of every queue (QueuePause,
-reason `callback`) while the attempt rings them, so a queue call cannot take them at the same moment.
+and never more requests than free operators. Requests keep their place among the callers waiting live
+in the group's queue (`router.fairness`): a callback waits behind callers who joined before it, and an
+operator is reserved (paused with the reason `callback-next:<group>`) for one that stands before every
+waiting caller. The operator is held out of every queue (QueuePause, reason `callback`) while the attempt
+rings them, so a queue call cannot take them at the same moment; with several engines, a short hold in
+Redis per operator keeps two of them from dialling the same operator.
 
 An attempt, step by step (each step is a named fault point for the crash tests, `HOTLINE_FAULT`):
 1. `claim`: the store atomically hands the request to this engine with a lease and a fencing token and
@@ -31,6 +35,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from hotline import constants as c
+from hotline.callbacks import schedule
 from hotline.callbacks.model import AttemptResult, Claim
 from hotline.callbacks.numbers import mask
 from hotline.callbacks.store import CallbackStore
@@ -38,13 +43,13 @@ from hotline.dialplan.model import Dialplan
 from hotline.errors import AmiActionFailed, AmiError, AmiOutcomeUnknown, StaleClaim
 from hotline.log import get_logger
 from hotline.render.callback_contexts import CB_DB_FAMILY
+from router import fairness
 from router.ami import AmiClient
 from router.state import LiveState
 
 log = get_logger("router.dispatcher")
 
 FAULT_POINTS = ("after_claim", "after_originate_written", "after_originate_response", "before_result_stored")
-NOT_IN_USE = 1  # AST_DEVICE_NOT_INUSE
 # OriginateResponse reasons (Asterisk's AST_CONTROL_*): the operator's phone did not take the call
 _ORIGINATE_REASONS = {0: "no such channel", 1: "hung up", 3: "no answer", 5: "busy", 8: "congestion"}
 _DIALSTATUS = {
@@ -167,42 +172,64 @@ class Dispatcher:
                 soonest = max(0.0, due - now)
         return soonest
 
-    async def free_operators(self, group: str) -> list[str]:
-        """Operators of the group whose phones are idle, not paused, and not ringing for a callback."""
+    async def dispatch_group(self, group: str) -> bool:
+        """Place the group's due requests on its operators, keeping their place among the callers
+        waiting live (`router.fairness`); True if an operator is left free with nobody waiting."""
         snapshot = await self.state.queue(c.queue_name(group))
         if snapshot is None:
-            return []
-        busy = {f.operator for f in self.in_flight.values()}
+            return False
         dialplan = self._dialplan()
-        free = [
-            m.name
-            for m in snapshot.members
-            if m.status == NOT_IN_USE
-            and not m.paused
-            and not m.in_call
-            and not m.ringing_for
-            and not m.talking_to
-            and m.name not in busy
-            and m.name in dialplan.operators
-        ]
-        return sorted(free, key=lambda op: dialplan.operators[op].skills.get(group, 9))
-
-    async def dispatch_group(self, group: str) -> bool:
-        """Place the group's due requests on its free operators; True if a free operator is left idle."""
-        for operator in await self.free_operators(group):
-            dialplan = self._dialplan()
+        policy, tz = dialplan.callbacks, ZoneInfo(dialplan.hotline.timezone)
+        dialling = [f.operator for f in self.in_flight.values()]
+        wrapup = dialplan.skill_groups[group].wrapup
+        # LastCall is Asterisk's own epoch time, so wrap-up is measured on the machine's clock
+        ops = fairness.classify(
+            snapshot.members, group, dialplan.operators, dialling, wrapup=wrapup, now=time.time()
+        )
+        now = self.clock()
+        # the state and this dispatcher share the engine's clock: places in line compare exactly
+        oldest_caller = min(w.joined_at for w in snapshot.callers) if snapshot.callers else None
+        quiet = schedule.is_quiet(now, policy, tz)
+        ready = [] if quiet else await self.store.ready(group, ops.count + 1)
+        plan = fairness.plan(ops, [r.place_at for r in ready], oldest_caller)
+        for operator in plan.dial:
+            # another engine may be dialling this very operator: one hold per operator across engines
+            if not await self.store.hold(_operator_hold(operator), self.owner, self.lease_seconds):
+                continue
             claim = await self.store.claim(
-                group,
-                owner=self.owner,
-                lease_seconds=self.lease_seconds,
-                policy=dialplan.callbacks,
-                tz=ZoneInfo(dialplan.hotline.timezone),
+                group, owner=self.owner, lease_seconds=self.lease_seconds, policy=policy, tz=tz
             )
             if claim is None:
-                return True
+                await self.store.unhold(_operator_hold(operator), self.owner)
+                break
             fault("after_claim")
             await self.place(claim, operator)
-        return False
+        if (plan.reserve or plan.release) and await self.store.hold(
+            f"reserve:{group}", self.owner, 2 * self.tick
+        ):  # one engine at a time manages a group's reservations
+            await self._reserve(group, plan, waiting=len(snapshot.callers))
+        return oldest_caller is None and any(op not in plan.dial for op in ops.free)
+
+    async def _reserve(self, group: str, plan: fairness.Plan, *, waiting: int) -> None:
+        for operator in plan.release:
+            await self._pause(operator, None)
+        for operator in plan.reserve:
+            await self._pause(operator, fairness.reserve_reason(group))
+        log.info(
+            "callback.reservations",
+            group=group,
+            reserved=list(plan.reserve),
+            released=list(plan.release),
+            callbacks_ahead=plan.ahead,
+            callers_waiting=waiting,
+        )
+
+    async def _pause(self, operator: str, reason: str | None) -> None:
+        """Hold the operator out of every queue with `reason`, or (None) let the queues have them again."""
+        action = {"Action": "QueuePause", "Interface": f"PJSIP/{operator}", "Paused": "false"}
+        if reason is not None:
+            action |= {"Paused": "true", "Reason": reason}
+        await self.ami.send_action(action)
 
     async def place(self, claim: Claim, operator: str) -> None:
         request = claim.request
@@ -213,12 +240,15 @@ class Dispatcher:
         flight = InFlight(claim, operator, action_id)
         self.in_flight[action_id] = flight
         interface = f"PJSIP/{operator}"
+        ago = max(0, int((self.clock() - request.created_at) // 60))  # minutes, for the whisper
         variables = [
             f"{c.VAR_CB_ID}={request.id}",
             f"{c.VAR_CB_ATTEMPT}={claim.attempt_n}",
             f"{c.VAR_CB_FENCE}={claim.fence}",
             f"{c.VAR_CB_NUMBER}={request.number}",
-            f"{c.VAR_CB_AGO}={max(0, int((self.clock() - request.created_at) // 60))}",
+            f"{c.VAR_CB_GROUP}={request.group}",
+            f"{c.VAR_CB_AGO}={ago}",
+            f"{c.VAR_CB_AGO_FORM}={dialplan.plural_form(ago)}",
             f"{c.VAR_CB_RING}={self.ring_seconds}",
             f"{c.VAR_CB_OPERATOR}={interface}",
         ]
@@ -249,9 +279,7 @@ class Dispatcher:
             action_id=action_id,
         )
         try:
-            await self.ami.send_action(
-                {"Action": "QueuePause", "Interface": interface, "Paused": "true", "Reason": "callback"}
-            )
+            await self._pause(operator, "callback")
             sent = asyncio.create_task(self.ami.send_action(originate, action_id=action_id))
             if os.environ.get("HOTLINE_FAULT") == "after_originate_written":
                 for _ in range(5):  # the action is written before its task first waits: let it run
@@ -331,9 +359,8 @@ class Dispatcher:
             )
         finally:
             with contextlib.suppress(AmiError):
-                await self.ami.send_action(
-                    {"Action": "QueuePause", "Interface": f"PJSIP/{flight.operator}", "Paused": "false"}
-                )
+                await self._pause(flight.operator, None)
+            await self.store.unhold(_operator_hold(flight.operator), self.owner)
             self.wake()
 
     # --- leases and crashes -------------------------------------------------------------------------
@@ -356,6 +383,7 @@ class Dispatcher:
             if flight.claim.lease_expires_at - self.clock() < self.lease_seconds / 2:
                 try:
                     flight.claim = await self.store.extend(flight.claim, self.lease_seconds)
+                    await self.store.hold(_operator_hold(flight.operator), self.owner, self.lease_seconds)
                 except StaleClaim:
                     self.in_flight.pop(flight.action_id, None)
 
@@ -409,9 +437,11 @@ class Dispatcher:
             )
             if flight.operator:
                 with contextlib.suppress(AmiError):
-                    await self.ami.send_action(
-                        {"Action": "QueuePause", "Interface": f"PJSIP/{flight.operator}", "Paused": "false"}
-                    )
+                    await self._pause(flight.operator, None)
+
+
+def _operator_hold(operator: str) -> str:
+    return f"op:{operator}"
 
 
 def _operator_of(channels: Sequence[Mapping[str, str]], code: str) -> str:

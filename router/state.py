@@ -128,6 +128,7 @@ class WaitingCaller:
     caller_id_num: str
     caller_id_name: str
     wait: int  # seconds
+    joined_at: float = 0.0  # epoch seconds on the state's clock: the caller's place in line
 
 
 @dataclass(frozen=True, slots=True)
@@ -609,6 +610,7 @@ def _snapshot(
             caller_id_num=c.caller_id_num,
             caller_id_name=c.caller_id_name,
             wait=max(0, int(now - c.joined_at)),
+            joined_at=c.joined_at,
         )
         for index, c in enumerate(stored, start=1)
     )

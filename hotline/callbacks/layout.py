@@ -18,6 +18,7 @@ from hotline.constants import (
     CB_ALL,
     CB_DAY,
     CB_GROUPS,
+    CB_HOLD,
     CB_INFLIGHT,
     CB_LATER,
     CB_LEASES,
@@ -57,6 +58,9 @@ class Keys:
 
     def inflight(self, group: str) -> str:
         return self.prefix + CB_INFLIGHT.format(group=group)
+
+    def hold(self, name: str) -> str:
+        return self.prefix + CB_HOLD.format(name=name)
 
     @property
     def leases(self) -> str:
@@ -104,6 +108,7 @@ def to_fields(request: Request) -> dict[str, str]:
         "status": request.status.value,
         "cancel_reason": request.cancel_reason,
         "priority": str(request.priority),
+        "waiting_since": "" if request.waiting_since is None else repr(request.waiting_since),
         "fence": "0",
         "n": "0",
     }
@@ -127,11 +132,18 @@ def from_fields(raw: Mapping[str, str]) -> Row:
         attempts=tuple(attempts),
         cancel_reason=raw.get("cancel_reason", ""),
         priority=int(raw.get("priority", PRIORITY_NORMAL)),
+        waiting_since=float(raw["waiting_since"]) if raw.get("waiting_since") else None,
     )
     lease = raw.get("lease_expires_at", "")
     return Row(
         request, int(raw.get("fence", "0")), raw.get("lease_owner", ""), float(lease) if lease else 0.0
     )
+
+
+def row_of_reply(values: Iterable[Any]) -> Row:
+    """A request from a script's HGETALL reply (field, value, field, value...)."""
+    flat = [text(v) for v in values]
+    return from_fields(dict(zip(flat[::2], flat[1::2], strict=True)))
 
 
 def reply_texts(values: Iterable[Any]) -> set[str]:

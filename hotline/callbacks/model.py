@@ -11,7 +11,7 @@ import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 PRIORITY_FIRST = 0  # served first among requests due at the same time: left while the hotline was closed
 PRIORITY_NORMAL = 5
@@ -138,6 +138,19 @@ class Request:
     cancel_reason: str = ""  # set on a dispatching request: it is cancelled when the attempt ends unless
     # the citizen was reached
     priority: int = PRIORITY_NORMAL  # lower first among requests due at the same time
+    waiting_since: float | None = None  # when the citizen joined a queue, for one who asked while waiting
+
+    @property
+    def place_at(self) -> float:
+        """Where the request stands among live callers: it goes before those who joined the queue after
+        this instant and after those who joined before. The citizen's own place in the queue for one who
+        asked while waiting (or hung up after waiting); the registration otherwise; the attempt time for a
+        deferred request (closed hours) and for a retry, which rejoins the line when it falls due."""
+        if self.attempts or self.next_attempt_at > self.created_at:
+            return self.next_attempt_at
+        if self.waiting_since is not None:
+            return min(self.waiting_since, self.created_at)
+        return self.created_at
 
     @property
     def counted_attempts(self) -> int:
@@ -174,6 +187,7 @@ class Request:
             "attempts": [a.to_dict() for a in self.attempts],
             "cancel_reason": self.cancel_reason,
             "priority": self.priority,
+            "waiting_since": self.waiting_since,
         }
 
     @classmethod
@@ -191,6 +205,7 @@ class Request:
             attempts=tuple(Attempt.from_dict(a) for a in raw.get("attempts", ())),
             cancel_reason=str(raw.get("cancel_reason", "")),
             priority=int(raw.get("priority", PRIORITY_NORMAL)),
+            waiting_since=None if raw.get("waiting_since") is None else float(raw["waiting_since"]),
         )
 
     def to_json(self) -> str:
@@ -209,6 +224,15 @@ class Registration:
     request: Request
     merged: bool
     position: int
+
+
+class Registrar(Protocol):
+    """Stores a request under the hotline's policy (the engine's `register_callback`): what the IVR
+    and the callback sources call. `waited`: seconds the citizen had already waited in a queue."""
+
+    async def __call__(
+        self, number: str, group: str, source: Source, caller_display: str, *, waited: float = 0.0
+    ) -> Registration: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from redis.typing import EncodableT
 
 from hotline.callbacks import schedule
 from hotline.callbacks import store_lua as lua
-from hotline.callbacks.layout import Keys, Row, from_fields, pairs, reply_texts, to_fields
+from hotline.callbacks.layout import Keys, Row, from_fields, pairs, reply_texts, row_of_reply, to_fields
 from hotline.callbacks.limits import RateLimiter
 from hotline.callbacks.model import (
     PRIORITY_FIRST,
@@ -82,6 +82,9 @@ class CallbackStore:
         self._adopt = redis.register_script(lua.ADOPT)
         self._finish = redis.register_script(lua.FINISH)
         self._cancel = redis.register_script(lua.CANCEL)
+        self._ready = redis.register_script(lua.READY)
+        self._hold = redis.register_script(lua.HOLD)
+        self._unhold = redis.register_script(lua.UNHOLD)
 
     def now(self) -> float:
         """The store's clock (the injected one)."""
@@ -100,6 +103,7 @@ class CallbackStore:
         sla_minutes: int,
         tz: ZoneInfo,
         hours: WeeklyHours | None = None,
+        waited: float = 0.0,
     ) -> Registration:
         """Store a request for `number` (normalised here) and `group`, or merge into the open or
         dispatching one of the same pair (which keeps its source; a pending cancel of it is withdrawn).
@@ -109,6 +113,8 @@ class CallbackStore:
         `position`: 1 + the group's open requests due earlier (1 while a call to the citizen is being
         placed). NumberRefused when the number cannot be called back; CallbackRefused over a rate
         limit (merges count too). With `hours`, attempts are placed only while the hotline is open.
+        `waited`: seconds the citizen had already waited in a queue when they asked (their place there is
+        kept: `Request.place_at`).
         """
         number = normalise(number, policy.numbers)
         await self._limiter.admit(caller_display, number, group, policy)
@@ -124,6 +130,7 @@ class CallbackStore:
             due_at=due,
             next_attempt_at=now,
             priority=PRIORITY_FIRST if source is Source.CLOSED else PRIORITY_NORMAL,
+            waiting_since=now - waited if waited > 0 else None,
         )
         request = replace(draft, next_attempt_at=schedule.next_attempt_at(policy, draft, now, tz, hours))
         k = self._keys
@@ -223,8 +230,7 @@ class CallbackStore:
         answer: list[Any] | None = await self._claim(keys=keys, args=args)
         if not answer:
             return None
-        flat = [text(v) for v in answer[3]]
-        row = from_fields(dict(zip(flat[::2], flat[1::2], strict=True)))
+        row = row_of_reply(answer[3])
         claim = Claim(row.request, int(answer[1]), int(answer[2]), lease_expires_at, owner)
         log.info(
             "callback.claimed",
@@ -411,6 +417,27 @@ class CallbackStore:
         later = await self._redis.zrange(self._keys.later(group), 0, 0, withscores=True)
         return float(later[0][1]) if later else None
 
+    async def ready(self, group: str, limit: int) -> builtins.list[Request]:
+        """Up to `limit` of the group's requests whose attempt time has come, earliest due first: the
+        ones the next claims take, in that order."""
+        if limit <= 0:
+            return []
+        k = self._keys
+        answer: list[Any] = await self._ready(
+            keys=[k.ready(group), k.later(group)], args=[k.request_head, repr(self._clock()), limit]
+        )
+        return [row_of_reply(reply).request for reply in answer]
+
+    async def hold(self, name: str, owner: str, seconds: float) -> bool:
+        """Take (or renew) a short exclusive hold shared by every engine: an operator being dialled for
+        a callback, a group whose reservations one engine manages. False when another owner has it."""
+        ms = max(1, int(seconds * 1000))
+        return bool(await self._hold(keys=[self._keys.hold(name)], args=[owner, ms]))
+
+    async def unhold(self, name: str, owner: str) -> None:
+        """Let go of a hold this owner has (another owner's hold is left alone)."""
+        await self._unhold(keys=[self._keys.hold(name)], args=[owner])
+
     async def in_flight(self, group: str) -> int:
         """How many of the group's requests are dispatching."""
         return int(await self._redis.scard(self._keys.inflight(group)))
@@ -491,6 +518,10 @@ class CallbackStore:
             f"callback request {claim.request.id}: the claim with fence {claim.fence} is no longer current "
             "(taken over or finished); nothing was changed"
         )
+
+    async def open_count(self, group: str) -> int:
+        """How many of the group's requests are open (waiting for an operator, due or not yet)."""
+        return int(await self._redis.zcard(self._keys.open(group)))
 
 
 def _attempt_of(request: Request, claim: Claim) -> Attempt:

@@ -50,13 +50,20 @@ return {0, ARGV[3], redis.call('ZRANK', KEYS[2], m) + 1}
 # Moves the requests whose attempt time has come from `later` to `ready`, then takes the head of `ready`
 # (earliest due): a number whose daily cap is used up is put back for the next day and the next head
 # is looked at. Returns {id, attempt n, fence, the request hash} or false.
-CLAIM = """
+# KEYS[1] ready, KEYS[2] later; ARGV[1] request head, ARGV[2] now. The requests whose attempt time has
+# come move from `later` to `ready`, scored by their due time (earliest deadline first).
+_PROMOTE = """
 local ready = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
 for _, m in ipairs(ready) do
   local due = redis.call('HGET', ARGV[1] .. string.match(m, '[^:]+$'), 'due_at')
   redis.call('ZREM', KEYS[2], m)
   if due then redis.call('ZADD', KEYS[1], due, m) end
 end
+"""
+
+CLAIM = (
+    _PROMOTE
+    + """
 local cap = tonumber(ARGV[7])
 for _ = 1, tonumber(ARGV[10]) do
   local head = redis.call('ZRANGE', KEYS[1], 0, 0)
@@ -88,6 +95,36 @@ for _ = 1, tonumber(ARGV[10]) do
   end
 end
 return false
+"""
+)
+
+# KEYS: ready, later. ARGV: request head, now, how many. The ready requests, earliest due first, as
+# hashes (after the promotion above): what the dispatcher weighs against the callers waiting live.
+READY = (
+    _PROMOTE
+    + """
+local out = {}
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)) do
+  local h = redis.call('HGETALL', ARGV[1] .. string.match(m, '[^:]+$'))
+  if #h > 0 then table.insert(out, h) end
+end
+return out
+"""
+)
+
+# KEYS: the hold. ARGV: owner, milliseconds. Take a short exclusive hold (an operator being dialled, a
+# group whose reservations one engine manages), or renew one this owner has. Returns 1 or 0.
+HOLD = """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+# KEYS: the hold. ARGV: owner. Let go of a hold only if this owner has it.
+UNHOLD = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 """
 
 # KEYS: request, leases. ARGV: fence, id, new lease expiry ('' to keep), then field/value pairs.

@@ -18,9 +18,10 @@ from hotline.dialplan.strictyaml import MAX_FILE_BYTES, Document, Mapping, Node,
 from hotline.dialplan.validate import validate
 from hotline.errors import ConfigError, Problem
 
-__all__ = ["MAX_FILE_BYTES", "YAML_SUFFIXES", "dialplan_files", "load_dialplan"]
+__all__ = ["CHECKS_FILES", "MAX_FILE_BYTES", "YAML_SUFFIXES", "dialplan_files", "load_dialplan"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
+CHECKS_FILES = ("checks.yaml", "checks.yml")  # the admins' scripted checks (`hotline.scripted_checks`)
 
 
 def load_dialplan(path: str | Path) -> Dialplan:
@@ -52,14 +53,18 @@ def load_dialplan(path: str | Path) -> Dialplan:
 def dialplan_files(path: str | Path) -> list[Path]:
     """The files `load_dialplan(path)` reads: the file itself, or a directory's YAML files by name.
 
-    Names starting with a dot (editor backups, lock files) are skipped.
+    Names starting with a dot (editor backups, lock files) are skipped, and so is `checks.yaml` (or
+    `checks.yml`): the scripted checks kept beside the dialplan are not part of it.
     """
     root = Path(path)
     if root.is_dir():
         files = sorted(
             p
             for p in root.iterdir()
-            if p.suffix in YAML_SUFFIXES and p.is_file() and not p.name.startswith(".")
+            if p.suffix in YAML_SUFFIXES
+            and p.is_file()
+            and not p.name.startswith(".")
+            and p.name not in CHECKS_FILES
         )
         if not files:
             raise ConfigError(

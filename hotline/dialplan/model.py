@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+from hotline import plural
+
 DTMF_KEYS = "0123456789*#"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CallbackOrder = Literal["operator_first", "citizen_first"]  # whose phone rings first on a callback
@@ -206,3 +208,8 @@ class Dialplan:
 
     def callback_order(self, group: str) -> Literal["operator_first", "citizen_first"]:
         return self.skill_groups[group].callback_order or self.callbacks.order
+
+    def plural_form(self, n: int) -> plural.PluralForm:
+        """The plural form of the count `n` in the hotline's language: which `<stem>_<form>` prompt
+        follows the number (`hotline.plural`)."""
+        return plural.plural_form(n, self.hotline.language)

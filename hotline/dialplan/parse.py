@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from hotline.dialplan import prompt_ids as ids
 from hotline.dialplan.draft import Draft, Ref, SectionReader
 from hotline.dialplan.fields import Fields, did_you_mean
 from hotline.dialplan.hours import HoursError, parse_day
@@ -87,7 +88,17 @@ class _Parser(SectionReader):
             read_menus(self, node, top.get("menu_defaults"))
         if (node := top.get("callbacks")) is not None:
             read_callbacks(self, node)
+        self.group_prompts()
         return self.d
+
+    def group_prompts(self) -> None:
+        """Each skill group's name becomes the prompt `group_<id>` (`prompt_ids.with_group_prompts`),
+        declared at the group, so that it is checked, built and may be referred to like any prompt."""
+        if self.d.hotline is None:
+            return  # the default language is unknown (already reported)
+        self.d.prompts = ids.with_group_prompts(self.d.prompts, self.d.skill_groups, self.d.hotline.language)
+        for gid in self.d.skill_groups:
+            self.d.declared["prompt"].setdefault(ids.group_prompt(gid), self.d.declared["group"][gid])
 
     # --- sections --------------------------------------------------------------------------------------
     def hotline(self, node: Node) -> None:

@@ -3,11 +3,24 @@
 Admins write the words (`prompts:` in the YAML); the program decides when they are heard. Loading a
 dialplan checks that every prompt of this list that its settings can make the program play is defined
 (`hotline.dialplan.validate`), so that no caller ever hears silence where a prompt was meant.
+
+Two kinds of names are made from a stem or a group rather than written out:
+
+- The words said after a number come in its plural forms (`hotline.plural`): `cb_minutes_one`,
+  `cb_minutes_few`, `cb_minutes_many` ("минута", "минуты", "минут"). `plural_prompt` names one of them.
+- Each skill group's name is a prompt, `group_<group id>` (`group_prompt`), which the operator hears in
+  the whisper of a callback. Admins need not write it: loading the dialplan derives it from the group's
+  `title` in the default language (`with_group_prompts`), unless `prompts:` gives that text itself; a
+  recording of that name wins over both, as for any prompt.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
+
+from hotline.dialplan.model import Prompt, SkillGroup
+from hotline.plural import PLURAL_FORMS, PluralForm
 
 # --- The callback engine ---------------------------------------------------------------------------
 CB_OFFER_IN_QUEUE: Final = "cb_offer_in_queue"  # in the queue, every queue_offer_every s: press queue_key
@@ -16,16 +29,55 @@ CB_CONFIRM_INTRO: Final = "cb_confirm_intro"  # "We will call you back on" + the
 CB_CONFIRM_KEYS: Final = "cb_confirm_keys"  # 1: the number is right, 2: enter another one
 CB_ENTER_NUMBER: Final = "cb_enter_number"  # dial the number, then #
 CB_NUMBER_REFUSED: Final = "cb_number_refused"  # the number is not one we call back
-CB_REGISTERED: Final = "cb_registered"  # "Your request is registered. We will call you within" + N
-CB_MINUTES: Final = "cb_minutes"  # "minutes", after N
+CB_REGISTERED: Final = "cb_registered"  # "...registered. The longest wait:" + N + cb_minutes_<form>
+CB_MINUTES: Final = "cb_minutes"  # a stem: cb_minutes_one, _few, _many ("минута.", "минуты.", "минут.")
 CB_ALREADY_REGISTERED: Final = "cb_already_registered"  # "...already registered. Your place:" + N
 CB_LINES_BUSY: Final = "cb_lines_busy"  # every line busy: we keep your call and call you back
 CB_CLOSED_OFFER: Final = "cb_closed_offer"  # closed hours: 1 to be called back when the line opens
 CB_REGISTERED_CLOSED: Final = "cb_registered_closed"  # closed hours: "...we will call you when we open"
 CB_GOODBYE: Final = "cb_goodbye"  # the last words of every callback flow
-CB_WHISPER_INTRO: Final = "cb_whisper_intro"  # to the operator: "A callback."
-CB_WHISPER_ASKED: Final = "cb_whisper_asked"  # to the operator, after N: "minutes ago, the citizen asked"
+CB_WHISPER_INTRO: Final = "cb_whisper_intro"  # to the operator: "A callback.", then group_<id>
+CB_WHISPER_ASKED: Final = "cb_whisper_asked"  # a stem: after N, "minute(s) since the citizen asked"
 CB_REFUSED_BUSY: Final = "cb_refused_busy"  # a rate limit refused the request: call again later
+
+# Asterisk's gender option for the number said before the minutes (SayNumber, AGI SAY NUMBER): feminine,
+# as Russian "минута" is ("одна минута", "две минуты"); languages without genders (English) ignore it.
+MINUTES_GENDER: Final = "f"
+
+GROUP_PROMPT_PREFIX: Final = "group_"  # group_<skill group id>: the group's name, in the whisper
+
+
+def plural_prompt(stem: str, form: PluralForm) -> str:
+    """The prompt said after a number in the plural form `form`: `<stem>_one`, `_few` or `_many`."""
+    return f"{stem}_{form}"
+
+
+def plural_prompts(stem: str) -> tuple[str, ...]:
+    """Every plural form's prompt of a stem, in the order one, few, many."""
+    return tuple(plural_prompt(stem, form) for form in PLURAL_FORMS)
+
+
+def group_prompt(group_id: str) -> str:
+    """The prompt that says a skill group's name."""
+    return GROUP_PROMPT_PREFIX + group_id
+
+
+def with_group_prompts(
+    prompts: Mapping[str, Prompt], groups: Mapping[str, SkillGroup], language: str
+) -> dict[str, Prompt]:
+    """`prompts` and, after them, each group's `group_<id>` prompt: the group's title as its text in
+    `language` (the default one). A `group_<id>` the admins wrote keeps its place and its texts, and gets
+    the title only when it has no text in `language`."""
+    merged = dict(prompts)
+    for group in groups.values():
+        pid = group_prompt(group.id)
+        own = prompts.get(pid)
+        if own is None:
+            merged[pid] = Prompt(pid, {language: group.title}, group.span)
+        elif language not in own.texts:
+            merged[pid] = Prompt(pid, {language: group.title, **own.texts}, own.span)
+    return merged
+
 
 # Needed when entry.closed is a callback action (the closed line's offer and promise).
 CALLBACK_PROMPTS_CLOSED: Final = (CB_CLOSED_OFFER, CB_REGISTERED_CLOSED)
@@ -37,11 +89,11 @@ CALLBACK_PROMPTS_ALWAYS: Final = (
     CB_ENTER_NUMBER,
     CB_NUMBER_REFUSED,
     CB_REGISTERED,
-    CB_MINUTES,
+    *plural_prompts(CB_MINUTES),
     CB_ALREADY_REGISTERED,
     CB_LINES_BUSY,
     CB_GOODBYE,
     CB_WHISPER_INTRO,
-    CB_WHISPER_ASKED,
+    *plural_prompts(CB_WHISPER_ASKED),
     CB_REFUSED_BUSY,
 )

@@ -1,4 +1,5 @@
-"""Building every prompt of a dialplan into out_dir/<lang>/<prompt_id>.wav, from recordings or texts."""
+"""Building every prompt of a dialplan into out_dir/<lang>/<prompt_id>.wav, from recordings or texts, and
+the files of Asterisk's own sound set the hotline needs (`hotline.prompts.sound_set`) the same way."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ from hotline.errors import PromptError
 from hotline.log import get_logger
 from hotline.prompts import audio
 from hotline.prompts.manifest import Fingerprint, ManifestEntry, load_manifest, save_manifest
-from hotline.prompts.names import RECORDED_DIR, find_recordings, is_safe_name, output_path
+from hotline.prompts.names import (
+    RECORDED_DIR,
+    find_recordings,
+    find_sound_recordings,
+    output_of_key,
+    output_path,
+    sound_output_path,
+)
+from hotline.prompts.sound_set import sound_set_files
 
 log = get_logger(__name__)
 
@@ -25,18 +34,20 @@ Source = Literal["recorded", "synthesized"]
 
 @dataclass(frozen=True, slots=True)
 class BuiltPrompt:
-    """One prompt in one language, ready for Asterisk to play."""
+    """One prompt in one language, ready for Asterisk to play; or one file of Asterisk's sound set."""
 
-    prompt_id: str
+    prompt_id: str  # for a file of Asterisk's sound set, its name there: "digits/1f"
     lang: str
     source: Source
     path: Path  # out_dir/<lang>/<prompt_id>.wav
     duration: float  # seconds, as played (after trimming)
     rebuilt: bool  # False: the file of an earlier build was still right and was kept
+    in_sound_set: bool = False  # True: it goes beside Asterisk's own sounds, not among the prompts
 
     def __str__(self) -> str:
         state = "built" if self.rebuilt else "unchanged"
-        return f"{self.lang}/{self.prompt_id}: {self.source}, {self.duration:.1f} s, {state}"
+        where = " (for Asterisk's own sounds)" if self.in_sound_set else ""
+        return f"{self.lang}/{self.prompt_id}: {self.source}, {self.duration:.1f} s, {state}{where}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +71,7 @@ class BuildReport:
 
     prompts: tuple[BuiltPrompt, ...]
     removed: tuple[Path, ...] = ()
+    sounds: tuple[BuiltPrompt, ...] = ()  # the files of Asterisk's sound set, by language
 
     @property
     def rebuilt(self) -> tuple[BuiltPrompt, ...]:
@@ -70,8 +82,8 @@ class BuildReport:
         return tuple(p for p in self.prompts if not p.rebuilt)
 
     def get(self, prompt_id: str, lang: str) -> BuiltPrompt:
-        """The prompt `prompt_id` in `lang`; KeyError when it was not built."""
-        for p in self.prompts:
+        """The prompt `prompt_id` (or the sound `digits/1f`) in `lang`; KeyError when it was not built."""
+        for p in (*self.prompts, *self.sounds):
             if (p.prompt_id, p.lang) == (prompt_id, lang):
                 return p
         raise KeyError(f"{lang}/{prompt_id}")
@@ -86,6 +98,12 @@ class BuildReport:
             f"{sources['synthesized']} synthesized, {sources['recorded']} recorded; "
             f"{len(self.rebuilt)} rebuilt, {len(self.reused)} unchanged"
         )
+        if self.sounds:
+            per_lang = ", ".join(
+                f"{lang}: {n}" for lang, n in sorted(Counter(s.lang for s in self.sounds).items())
+            )
+            rebuilt = sum(s.rebuilt for s in self.sounds)
+            text += f"; {len(self.sounds)} for Asterisk's own sounds ({per_lang}), {rebuilt} rebuilt"
         if self.removed:
             text += f"; {len(self.removed)} stale removed"
         return text
@@ -101,6 +119,7 @@ class _Job:
     recording: Path | None = None
     text: str = ""
     voice: str = ""
+    in_sound_set: bool = False
 
     @property
     def key(self) -> str:
@@ -114,10 +133,62 @@ def _languages(prompt: Prompt, default: str, recorded: set[tuple[str, str]]) -> 
     return [default, *sorted(others)]
 
 
+@dataclass(frozen=True, slots=True)
+class _Sources:
+    """Where one file can come from: the admins' sounds directory, the voices and the speech rate."""
+
+    sounds_dir: Path
+    voices: Mapping[str, str]
+    rate: int
+
+    def job(
+        self, name: str, lang: str, output: Path, found: list[Path], text: str, *, in_sound_set: bool = False
+    ) -> _Job | PromptFailure:
+        """The job that makes `output`: from the one recording found, else from the text."""
+        if len(found) > 1:
+            names = ", ".join(p.name for p in found)
+            return PromptFailure(name, lang, f"more than one recording ({names}): keep one")
+        if found:
+            stat = found[0].stat()
+            fingerprint: Fingerprint = {
+                "source": "recorded",
+                "file": found[0].relative_to(self.sounds_dir).as_posix(),
+                "size": stat.st_size,
+                "mtime_ns": stat.st_mtime_ns,
+                "pipeline": audio.PIPELINE_VERSION,
+            }
+            return _Job(
+                name, lang, "recorded", output, fingerprint, recording=found[0], in_sound_set=in_sound_set
+            )
+        if text:
+            voice = self.voices.get(lang, lang)
+            fingerprint = {
+                "source": "synthesized",
+                "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                "voice": voice,
+                "rate": self.rate,
+                "pipeline": audio.PIPELINE_VERSION,
+            }
+            return _Job(
+                name,
+                lang,
+                "synthesized",
+                output,
+                fingerprint,
+                text=text,
+                voice=voice,
+                in_sound_set=in_sound_set,
+            )
+        where = self.sounds_dir / RECORDED_DIR / lang
+        return PromptFailure(name, lang, f"no {lang} text and no recording in {where}")
+
+
 def _plan(
     dialplan: Dialplan, sounds_dir: Path, out_dir: Path, voices: Mapping[str, str], rate: int
 ) -> list[_Job | PromptFailure]:
-    """What to make for every prompt and language: a recording wins over a text."""
+    """What to make for every prompt and language (a recording wins over a text), then for the files of
+    Asterisk's sound set in each of the hotline's languages."""
+    sources = _Sources(sounds_dir, voices, rate)
     recordings = find_recordings(sounds_dir)
     default = dialplan.hotline.language
     plan: list[_Job | PromptFailure] = []
@@ -129,33 +200,16 @@ def _plan(
                 plan.append(PromptFailure(prompt.id, lang, str(exc)))
                 continue
             found = recordings.get((lang, prompt.id), [])
-            text = prompt.texts.get(lang, "").strip()
-            if len(found) > 1:
-                names = ", ".join(p.name for p in found)
-                plan.append(PromptFailure(prompt.id, lang, f"more than one recording ({names}): keep one"))
-            elif found:
-                stat = found[0].stat()
-                fingerprint: Fingerprint = {
-                    "source": "recorded",
-                    "file": found[0].relative_to(sounds_dir).as_posix(),
-                    "size": stat.st_size,
-                    "mtime_ns": stat.st_mtime_ns,
-                    "pipeline": audio.PIPELINE_VERSION,
-                }
-                plan.append(_Job(prompt.id, lang, "recorded", output, fingerprint, recording=found[0]))
-            elif text:
-                voice = voices.get(lang, lang)
-                fingerprint = {
-                    "source": "synthesized",
-                    "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                    "voice": voice,
-                    "rate": rate,
-                    "pipeline": audio.PIPELINE_VERSION,
-                }
-                plan.append(_Job(prompt.id, lang, "synthesized", output, fingerprint, text=text, voice=voice))
-            else:
-                where = sounds_dir / RECORDED_DIR / lang
-                plan.append(PromptFailure(prompt.id, lang, f"no {lang} text and no recording in {where}"))
+            plan.append(sources.job(prompt.id, lang, output, found, prompt.texts.get(lang, "").strip()))
+    for lang in [default, *sorted(set(dialplan.hotline.languages) - {default})]:
+        for sound in sound_set_files(lang):
+            try:
+                output = sound_output_path(out_dir, lang, sound.name)
+            except PromptError as exc:
+                plan.append(PromptFailure(sound.name, lang, str(exc)))
+                continue
+            found = find_sound_recordings(sounds_dir, lang, sound.name)
+            plan.append(sources.job(sound.name, lang, output, found, sound.text, in_sound_set=True))
     return plan
 
 
@@ -203,7 +257,9 @@ def _result(
             "prompt.built", prompt=job.prompt_id, lang=job.lang, source=job.source, duration=made.duration
         )
     entry = manifest[job.key]
-    return BuiltPrompt(job.prompt_id, job.lang, job.source, job.output, entry.duration, future is not None)
+    return BuiltPrompt(
+        job.prompt_id, job.lang, job.source, job.output, entry.duration, future is not None, job.in_sound_set
+    )
 
 
 def _remove_stale(out_dir: Path, manifest: dict[str, ManifestEntry], wanted: set[str]) -> list[Path]:
@@ -211,13 +267,11 @@ def _remove_stale(out_dir: Path, manifest: dict[str, ManifestEntry], wanted: set
     removed: list[Path] = []
     for key in sorted(set(manifest) - wanted):
         del manifest[key]
-        lang, _, prompt_id = key.partition("/")
-        if is_safe_name(lang) and is_safe_name(prompt_id):  # the manifest is a file: trust no path in it
-            path = output_path(out_dir, lang, prompt_id)
-            if path.exists():
-                path.unlink()
-                removed.append(path)
-                log.info("prompt.removed", path=str(path))
+        path = output_of_key(out_dir, key)
+        if path is not None and path.exists():
+            path.unlink()
+            removed.append(path)
+            log.info("prompt.removed", path=str(path))
     return removed
 
 
@@ -231,6 +285,11 @@ def build_prompts(
     rate: int = audio.DEFAULT_RATE,
 ) -> BuildReport:
     """Make out_dir/<lang>/<prompt_id>.wav for every prompt and language; unchanged ones are kept.
+
+    Then, for each of the hotline's languages, out_dir/<lang>/<name>.wav for the files of Asterisk's own
+    sound set that the hotline needs (`SOUND_SET`, such as ru/digits/1f): from a recording
+    sounds_dir/recorded/<lang>/<name>.<ext> when there is one, else from its text. They are reported
+    (and passed to `progress`) after the prompts, in BuildReport.sounds.
 
     A recording in sounds_dir/recorded/<lang>/ wins over the text; a text is spoken by espeak-ng
     (`voices` maps a language to a voice, over DEFAULT_VOICES; else the language code is the voice).
@@ -249,6 +308,7 @@ def build_prompts(
     espeak = audio.find_tool("espeak-ng") if needs_speech else ""
 
     built: list[BuiltPrompt] = []
+    sounds: list[BuiltPrompt] = []
     failures: list[PromptFailure] = []
     # Each prompt costs an ffmpeg start (~0.1 s) and an espeak-ng run: make them side by side. Results
     # are taken in dialplan order, here, so progress and the manifest stay in this thread.
@@ -265,7 +325,7 @@ def build_prompts(
                 failures.append(result)
                 log.warning("prompt.refused", prompt=result.prompt_id, lang=result.lang, reason=result.reason)
             else:
-                built.append(result)
+                (sounds if result.in_sound_set else built).append(result)
             if progress is not None:
                 progress(done, len(plan), result)
         wanted = {f"{item.lang}/{item.prompt_id}" for item in plan}
@@ -279,4 +339,4 @@ def build_prompts(
             f"{count} prompt{'s' if count != 1 else ''} could not be built (the others were):\n"
             + "\n".join(f"  {f}" for f in failures)
         )
-    return BuildReport(tuple(built), tuple(removed))
+    return BuildReport(tuple(built), tuple(removed), tuple(sounds))

@@ -53,6 +53,37 @@ def output_path(out_dir: Path, lang: str, prompt_id: str) -> Path:
     return out_dir / check_name("language", lang) / (check_name("prompt id", prompt_id) + ".wav")
 
 
+def sound_output_path(out_dir: Path, lang: str, name: str) -> Path:
+    """Where a built file of Asterisk's sound set goes: `out_dir/<lang>/<dir>/<file>.wav` for a name
+    `<dir>/<file>` (such as `digits/1f`), each part a safe name."""
+    *dirs, file = name.split("/")
+    parts = [check_name("sound directory", d) for d in dirs]
+    return out_dir / check_name("language", lang) / Path(*parts) / (check_name("sound name", file) + ".wav")
+
+
+def output_of_key(out_dir: Path, key: str) -> Path | None:
+    """The built file of a manifest key (`<lang>/<prompt_id>` or `<lang>/<dir>/<file>`), or None when the
+    key is not one we could have written (the manifest is a file: trust no path in it)."""
+    lang, _, name = key.partition("/")
+    parts = name.split("/")
+    if not is_safe_name(lang) or len(parts) > 2 or not all(is_safe_name(p) for p in parts):
+        return None
+    return out_dir / lang / Path(*parts[:-1]) / (parts[-1] + ".wav")
+
+
+def find_sound_recordings(sounds_dir: Path, lang: str, name: str) -> list[Path]:
+    """The recordings of a file of Asterisk's sound set: `sounds_dir/recorded/<lang>/<name>.<ext>`."""
+    *dirs, file = name.split("/")
+    folder = sounds_dir / RECORDED_DIR / lang / Path(*dirs)
+    if not folder.is_dir():
+        return []
+    return [
+        path
+        for path in sorted(folder.iterdir())
+        if path.suffix.lower() in RECORDING_EXTENSIONS and path.stem == file and path.is_file()
+    ]
+
+
 def find_recordings(sounds_dir: Path) -> dict[tuple[str, str], list[Path]]:
     """Every recording under `sounds_dir/recorded`, keyed by (lang, prompt id); other files are ignored."""
     found: dict[tuple[str, str], list[Path]] = {}

@@ -4,15 +4,19 @@
 - `[hotline-cb-request]`: the engine registers the request over FastAGI (the caller confirms the number
   and hears the promise). If the engine cannot, the caller goes back to the queue: nobody is dropped.
 - `[hotline-callback]`: where the engine's Originate of an attempt lands. Operator first: the operator
-  answers, hears what the call is, then the citizen is dialled on the outbound trunk. Citizen first: the
-  citizen answers, hears who calls, then the reserved operator is dialled. Either way a hangup handler
-  reports the attempt's result in a UserEvent that the engine folds into the request.
+  answers, hears what the call is (the whisper: the group's name, then how many minutes ago the citizen
+  asked, the word for minutes in the number's plural form), then the citizen is dialled on the outbound
+  trunk. The engine's variables are checked (REGEX) before they make a file name or a number. Citizen
+  first: the citizen answers, hears who calls, then the reserved operator is dialled. Either way a hangup
+  handler reports the attempt's result in a UserEvent that the engine folds into the request.
 """
 
 from __future__ import annotations
 
 from hotline import constants as c
+from hotline.dialplan import prompt_ids as ids
 from hotline.dialplan.model import Dialplan
+from hotline.plural import PLURAL_FORMS
 from hotline.render.conf import extension
 from hotline.render.pjsip import CARRIER_OUT
 from hotline.settings import Settings
@@ -26,6 +30,11 @@ def render_callback_contexts(dialplan: Dialplan, settings: Settings) -> list[str
     sounds = f"{settings.asterisk_sounds_dir}/{h.language}"
     agi = f"agi://{settings.host}:{settings.agi_port}/{c.AGI_CALLBACK}"
     number_ok = f'$[${{REGEX("^[0-9]{{6,15}}$" ${{{c.VAR_CB_NUMBER}}})}}]'
+    group_ok = f'$[${{REGEX("^[a-z][a-z0-9_-]{{0,39}}$" ${{{c.VAR_CB_GROUP}}})}}]'  # a name: no '/' nor '.'
+    ago_ok = (
+        f'$[${{REGEX("^[0-9]{{1,6}}$" ${{{c.VAR_CB_AGO}}})}} & '
+        f'${{REGEX("^({"|".join(PLURAL_FORMS)})$" ${{{c.VAR_CB_AGO_FORM}}})}}]'
+    )
     report = (
         f"UserEvent({c.USER_EVENT_CALLBACK},Id: ${{{c.VAR_CB_ID}}},Attempt: ${{{c.VAR_CB_ATTEMPT}}},"
         f"Fence: ${{{c.VAR_CB_FENCE}}},Stage: ${{HOTLINE_CB_STAGE}},DialStatus: ${{DIALSTATUS}},"
@@ -64,10 +73,13 @@ def render_callback_contexts(dialplan: Dialplan, settings: Settings) -> list[str
                 f"Set(CHANNEL(language)={h.language})",
                 "Set(HOTLINE_CB_STAGE=whisper)",
                 f"GotoIf({number_ok}?:bad)",
-                f"Playback({sounds}/cb_whisper_intro)",
-                f"SayNumber(${{{c.VAR_CB_AGO}}})",
-                f"Playback({sounds}/cb_whisper_asked)",
-                "Set(HOTLINE_CB_STAGE=citizen)",
+                f"Playback({sounds}/{ids.CB_WHISPER_INTRO})",
+                f"GotoIf({group_ok}?:ago)",
+                f"Playback({sounds}/{ids.GROUP_PROMPT_PREFIX}${{{c.VAR_CB_GROUP}}})",
+                f"n(ago),GotoIf({ago_ok}?:citizen)",
+                f"SayNumber(${{{c.VAR_CB_AGO}}},{ids.MINUTES_GENDER})",
+                f"Playback({sounds}/{ids.CB_WHISPER_ASKED}_${{{c.VAR_CB_AGO_FORM}}})",
+                "n(citizen),Set(HOTLINE_CB_STAGE=citizen)",
                 f"Dial(PJSIP/${{{c.VAR_CB_NUMBER}}}@{CARRIER_OUT},${{{c.VAR_CB_RING}}})",
                 "Hangup()",
                 "n(bad),Set(HOTLINE_CB_STAGE=bad_number)",

@@ -75,6 +75,7 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
         lines = [
             f"Set({c.VAR_GROUP}={group.id})",
             f"Set({c.VAR_QUEUE}={c.queue_name(group.id)})",
+            f"Set({c.VAR_QUEUED_AT}=${{EPOCH}})",  # where the caller stands, should they ask for a callback
             f"Queue({c.queue_name(group.id)},r,,,{group.max_wait or ''})",
         ]
         if group.id != general:

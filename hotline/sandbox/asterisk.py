@@ -8,11 +8,57 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from hotline.errors import SandboxError
+from hotline.log import get_logger
+from hotline.prompts import BuiltPrompt
 from hotline.render import write_config
 from hotline.sandbox.pidfile import live_pid
+
+# Asterisk's own sounds inside the root: `astdatadir` (asterisk-conf/static/asterisk.conf) + "/sounds",
+# where Debian's asterisk-core-sounds-* packages put them, one directory (or link) per language.
+SOUNDS_INSIDE = "usr/share/asterisk/sounds"
+_MAX_LINKS = 40
+
+log = get_logger(__name__)
+
+
+def resolve_inside(root: Path, rel: str) -> Path:
+    """`root/rel` with every symbolic link followed as a process chrooted in `root` would: an absolute
+    target (Debian's `sounds/en -> /etc/alternatives/...`) is read under `root`, never on the host, and
+    `..` stops at `root`. The result is always under `root`."""
+    todo = [p for p in rel.split("/") if p not in ("", ".")]
+    done: list[str] = []
+    links = 0
+    while todo:
+        part = todo.pop(0)
+        if part == "..":
+            if done:
+                done.pop()
+            continue
+        here = root.joinpath(*done, part)
+        if not here.is_symlink():
+            done.append(part)
+            continue
+        links += 1
+        if links > _MAX_LINKS:
+            raise SandboxError(f"too many symbolic links resolving /{rel} inside {root}")
+        target = os.readlink(here)
+        if target.startswith("/"):
+            done = []
+        todo = [p for p in target.split("/") if p not in ("", ".")] + todo
+    return root.joinpath(*done)
+
+
+def _packaged(root: Path, inside: str) -> bool:
+    """True when a Debian package of the root ships the file `inside` (an absolute path in the root)."""
+    for listing in sorted((root / "var/lib/dpkg/info").glob("*.list")):
+        with listing.open(encoding="utf-8", errors="replace") as lines:
+            if any(line.rstrip("\n") == inside for line in lines):
+                return True
+    return False
 
 
 class AsteriskSandbox:
@@ -50,6 +96,38 @@ class AsteriskSandbox:
             shutil.rmtree(old)
         else:
             tmp.rename(dest)
+
+    def install_sound_set(self, sounds: Iterable[BuiltPrompt]) -> list[str]:
+        """Add the built files of Asterisk's own sound set (`hotline.prompts.SOUND_SET`, such as
+        ru/digits/1f) where Asterisk looks for them, `<root>/usr/share/asterisk/sounds/<lang>/<name>.wav`;
+        returns the `<lang>/<name>` of those written.
+
+        Only adds: a file already there with the same bytes is left alone (running `up` again writes
+        nothing), a file a Debian package ships is never replaced, nothing is removed. Asterisk opens
+        sound files when it plays them, so no reload is needed."""
+        written: list[str] = []
+        for sound in sounds:
+            rel = f"{sound.lang}/{sound.prompt_id}"
+            dest = resolve_inside(self.root, f"{SOUNDS_INSIDE}/{rel}.wav")
+            data = sound.path.read_bytes()
+            if dest.is_file() and dest.read_bytes() == data:
+                continue
+            inside = "/" + dest.relative_to(self.root).as_posix()
+            if dest.exists() and _packaged(self.root, inside):
+                log.warning(
+                    "sandbox.sound_packaged", sound=rel, path=inside, effect="the packaged one is kept"
+                )
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+            try:
+                tmp.write_bytes(data)
+                os.replace(tmp, dest)
+            finally:
+                tmp.unlink(missing_ok=True)
+            log.info("sandbox.sound_added", sound=rel, path=inside)
+            written.append(rel)
+        return written
 
     def pid(self) -> int | None:
         return live_pid(self.pidfile)

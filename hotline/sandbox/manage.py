@@ -1,8 +1,8 @@
 """`hotline sandbox up | down | status`: the whole local hotline on loopback, idempotently.
 
 up: build (or reuse) the Asterisk root, generate secrets, render the configuration from the YAML, build
-the prompts, start Asterisk and Redis, check SIPp. Running `up` again after a YAML change re-renders and
-reloads Asterisk without rebuilding anything else.
+the prompts (and add the files Asterisk's own sounds lack), start Asterisk and Redis, check SIPp.
+Running `up` again after a YAML change re-renders and reloads Asterisk without rebuilding anything else.
 """
 
 from __future__ import annotations
@@ -78,6 +78,11 @@ class Sandbox:
         )
         progress(f"Prompts: {report.summary()}")
         self.asterisk.install_sounds(self.prompts_dir)
+        if report.sounds:
+            added = self.asterisk.install_sound_set(report.sounds)
+            names = ", ".join(f"{s.lang}/{s.prompt_id}" for s in report.sounds)
+            written = f" ({', '.join(added)} written now)" if added else ""
+            progress(f"Asterisk's own sounds: {names} in place{written}")
         changed = self.asterisk.install_config(render_all(dialplan, self.settings, secrets))
         if self.asterisk.running():
             if "modules.conf" in changed or "asterisk.conf" in changed:

@@ -295,17 +295,25 @@ class Phone:
 
     def invites(self, pattern: str = r".*") -> int:
         """How many INVITEs whose request line or From matches `pattern` this phone received."""
+        return sum(1 for head in self._invite_heads() if re.search(pattern, head))
+
+    def callers(self) -> list[str]:
+        """Who called this phone, in order: the user part of each INVITE's From (a number)."""
+        found = (re.search(r"^From:[^<]*<sip:([^@>]*)", head, re.MULTILINE) for head in self._invite_heads())
+        return [m.group(1) for m in found if m]
+
+    def _invite_heads(self) -> list[str]:
+        """The request line and From of each new call's INVITE received (re-INVITEs left out)."""
         if not self.message_file.exists():
-            return 0
-        text = self.message_file.read_text(errors="replace")
-        count = 0
-        for message in re.split(r"\n-{10,}.*\n", text):
+            return []
+        heads = []
+        for message in re.split(r"\n-{10,}.*\n", self.message_file.read_text(errors="replace")):
             if not re.search(r"^INVITE sip:", message, re.MULTILINE):
                 continue
-            head = "\n".join(line for line in message.splitlines() if line.startswith(("INVITE", "From:")))
-            if re.search(pattern, head):
-                count += 1
-        return count
+            if re.search(r"^To:.*;tag=", message, re.MULTILINE):
+                continue  # a re-INVITE inside a call already counted
+            heads.append("\n".join(ln for ln in message.splitlines() if ln.startswith(("INVITE", "From:"))))
+        return heads
 
 
 @dataclass

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
+import redis.asyncio as aioredis
 from harness import OPEN, Call, Hotline, cancel_every_open_request
 
+from hotline.callbacks.store import CallbackStore
 from hotline.clock import running_from
 from hotline.engine import Engine
 from hotline.sandbox.manage import Sandbox
@@ -45,6 +49,50 @@ async def engine(hotline: Hotline) -> AsyncIterator[Engine]:
         await eng.ami.wait_connected(15)
         await cancel_every_open_request(eng.callbacks)  # its dispatcher must not take operators away
         yield eng
+
+
+@contextlib.asynccontextmanager
+async def callback_engine(hotline: Hotline, **policy: Any) -> AsyncIterator[Engine]:
+    """The engine at an open hour with the callback policy's fields in `policy` changed; the callback
+    queue is left empty before and after, so no test dials another test's citizen."""
+    changed = dataclasses.replace(hotline.dialplan.callbacks, **policy)
+    dialplan = dataclasses.replace(hotline.dialplan, callbacks=changed)
+    eng = Engine(hotline.settings, dialplan=dialplan, clock=running_from(OPEN), grace=5)
+    async with eng:
+        await eng.ami.wait_connected(15)
+        await cancel_every_open_request(eng.callbacks)
+        try:
+            yield eng
+        finally:
+            await cancel_every_open_request(eng.callbacks)
+
+
+@pytest_asyncio.fixture
+async def cb_engine(hotline: Hotline) -> AsyncIterator[Engine]:
+    """The engine at an open hour, with short thresholds: a call of 2 s is a success, and a caller who
+    waited 3 s in a queue is called back when they hang up."""
+    async with callback_engine(hotline, min_talk_seconds=2, abandoned_after=3) as eng:
+        yield eng
+
+
+@pytest_asyncio.fixture
+async def store(hotline: Hotline) -> AsyncIterator[CallbackStore]:
+    """The sandbox's callback store on a clock at an open hour, for tests that run the engine as
+    `hotline serve` processes; its queue is left empty before and after."""
+    clock = running_from(OPEN)
+    client = aioredis.Redis(
+        host=hotline.settings.host,
+        port=hotline.settings.redis_port,
+        password=hotline.secrets.redis,
+        decode_responses=True,
+    )
+    store = CallbackStore(client, clock=lambda: clock().timestamp())
+    await cancel_every_open_request(store)
+    try:
+        yield store
+    finally:
+        await cancel_every_open_request(store)
+        await client.aclose()
 
 
 @contextlib.asynccontextmanager

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import sys
 import time
-from collections.abc import Awaitable, Callable
+import wave
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from hotline.callbacks.model import Request
 from hotline.callbacks.store import CallbackStore
 from hotline.dialplan.model import Dialplan
+from hotline.engine import Engine
 from hotline.sandbox.manage import Sandbox
-from hotline.sandbox.sipp import CitizenCall, SippResult
+from hotline.sandbox.sipp import CitizenCall, Key, SippResult
 from hotline.secrets import Secrets
 from hotline.settings import Settings
 from router.journal import CallJournal, CallRecord
@@ -43,6 +48,12 @@ def new_caller() -> str:
     return f"7916{_run:04d}{next(_numbers):03d}"
 
 
+def many_callers(count: int) -> list[str]:
+    """Up to 1,000 caller IDs of this run, apart from `new_caller`'s (so rate limits start fresh)."""
+    assert count <= 1000
+    return [f"7495{_run:04d}{i:03d}" for i in range(count)]
+
+
 async def journal_of(journal: CallJournal, caller: str, *, settle: float = 15.0) -> CallRecord:
     """The journal of the one call from `caller`, once its hangup has been recorded from AMI."""
     loop = asyncio.get_running_loop()
@@ -61,3 +72,93 @@ async def cancel_every_open_request(store: CallbackStore) -> None:
     for request in await store.list():
         if request.status.active:
             await store.cancel(request.id, "test cleanup")
+
+
+async def ask_to_be_called_back(call: Call, caller: str | None = None) -> str:
+    """A citizen (a new one unless `caller` is given) presses 9 in the main menu and 1 to confirm their
+    number read back; the engine makes its promise and hangs up. Returns the citizen's number."""
+    caller = caller or new_caller()
+    result = await call(CitizenCall(caller=caller, keys=(Key("9", 2.0), Key("1", 5.0)), wait_for_end=60))
+    assert result.ok, result.errors or result.screen  # the engine said goodbye after the promise
+    return caller
+
+
+async def settled(engine: Engine, number: str, *, limit: float = 90.0) -> Request:
+    """The caller's request once it is no longer open or dispatching."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while True:
+        requests = [r for r in await engine.callbacks.list() if r.number == number]
+        if requests and not requests[-1].status.active:
+            return requests[-1]
+        if loop.time() > deadline:
+            raise AssertionError(f"the request for {number} did not settle: {requests}")
+        await asyncio.sleep(0.5)
+
+
+async def settled_request(store: CallbackStore, request_id: str, limit: float = 120) -> Request:
+    """The request once it is no longer open or dispatching (it must never be lost meanwhile)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while True:
+        request = await store.get(request_id)
+        assert request is not None, "the request was lost"
+        if not request.status.active:
+            return request
+        assert loop.time() < deadline, request
+        await asyncio.sleep(0.5)
+
+
+def prompt_seconds(hotline: Hotline, prompt: str) -> float:
+    """How long a built prompt plays (to press a key once it has been heard)."""
+    path = hotline.settings.sounds_dir / ".generated" / hotline.dialplan.hotline.language / f"{prompt}.wav"
+    with wave.open(str(path)) as w:
+        return float(w.getnframes() / w.getframerate())
+
+
+async def pause_operators(engine: Engine, hotline: Hotline, paused: bool) -> None:
+    """Hold every operator out of the queues (or back), so that a caller really waits."""
+    for op in hotline.dialplan.operators:
+        await engine.ami.send_action(
+            {
+                "Action": "QueuePause",
+                "Interface": f"PJSIP/{op}",
+                "Paused": "true" if paused else "false",
+                "Reason": "test",
+            }
+        )
+
+
+async def serve(
+    hotline: Hotline,
+    store: CallbackStore,
+    log_name: str,
+    *,
+    lease: int,
+    fault: str = "",
+    settings: Mapping[str, str] | None = None,
+) -> asyncio.subprocess.Process:
+    """`hotline serve --json-logs` in a subprocess, its clock where the test's store clock is now (so the
+    line is open), with a callback lease of `lease` seconds, maybe a fault point (HOTLINE_FAULT) and other
+    HOTLINE_* `settings`. Its log goes to `log_name` in the session's work directory."""
+    env = {
+        **os.environ,
+        "HOTLINE_CLOCK": dt.datetime.fromtimestamp(store.now(), ZoneInfo("Europe/Moscow")).isoformat(),
+        "HOTLINE_CALLBACK_LEASE_SECONDS": str(lease),
+        **(settings or {}),
+    }
+    env.pop("HOTLINE_FAULT", None)
+    if fault:
+        env["HOTLINE_FAULT"] = fault
+    with (hotline.workdir / log_name).open("wb") as log:  # the child keeps its own copy of the descriptor
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "hotline.cli",
+            "serve",
+            "--json-logs",
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )

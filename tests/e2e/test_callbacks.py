@@ -7,58 +7,28 @@ import asyncio
 import dataclasses
 import datetime as dt
 import itertools
-import wave
-from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
 import pytest
-import pytest_asyncio
-from harness import CLOSED, OPEN, Call, Hotline, cancel_every_open_request, new_caller
+from harness import (
+    CLOSED,
+    OPEN,
+    Call,
+    Hotline,
+    ask_to_be_called_back,
+    new_caller,
+    pause_operators,
+    prompt_seconds,
+    settled,
+)
+from structlog.testing import capture_logs
 
-from hotline.callbacks.model import AttemptResult, Request, Source, Status
+from hotline.callbacks.model import AttemptResult, Source, Status
 from hotline.clock import running_from
 from hotline.engine import Engine
 from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone, Phone
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest_asyncio.fixture
-async def cb_engine(hotline: Hotline) -> AsyncIterator[Engine]:
-    """The engine at an open hour, with short thresholds: a call of 2 s is a success, and a caller who
-    waited 3 s in a queue is called back when they hang up."""
-    policy = dataclasses.replace(hotline.dialplan.callbacks, min_talk_seconds=2, abandoned_after=3)
-    dialplan = dataclasses.replace(hotline.dialplan, callbacks=policy)
-    eng = Engine(hotline.settings, dialplan=dialplan, clock=running_from(OPEN), grace=5)
-    async with eng:
-        await eng.ami.wait_connected(15)
-        await cancel_every_open_request(eng.callbacks)
-        try:
-            yield eng
-        finally:
-            await cancel_every_open_request(eng.callbacks)
-
-
-async def ask_to_be_called_back(call: Call) -> str:
-    """A new citizen presses 9 in the main menu and 1 to confirm their number read back; the engine
-    makes its promise and hangs up. Returns the citizen's number."""
-    caller = new_caller()
-    result = await call(CitizenCall(caller=caller, keys=(Key("9", 2.0), Key("1", 5.0)), wait_for_end=60))
-    assert result.ok, result.errors or result.screen  # the engine said goodbye after the promise
-    return caller
-
-
-async def settled(engine: Engine, number: str, *, limit: float = 90.0) -> Request:
-    """The caller's request once it is no longer open or dispatching."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while True:
-        requests = [r for r in await engine.callbacks.list() if r.number == number]
-        if requests and not requests[-1].status.active:
-            return requests[-1]
-        if loop.time() > deadline:
-            raise AssertionError(f"the request for {number} did not settle: {requests}")
-        await asyncio.sleep(0.5)
 
 
 async def test_the_menus_call_me_back_option_rings_an_operator_first_then_the_citizen(
@@ -80,13 +50,6 @@ async def test_the_menus_call_me_back_option_rings_an_operator_first_then_the_ci
     assert "general" in hotline.dialplan.operators[attempt.operator].skills
     assert long_talking_operators[attempt.operator].phone.invites() == 1
     assert citizen_phone.invites(rf"INVITE sip:{caller}@") == 1
-
-
-def prompt_seconds(hotline: Hotline, prompt: str) -> float:
-    """How long a built prompt plays (to press a key once it has been heard)."""
-    path = hotline.settings.sounds_dir / ".generated" / hotline.dialplan.hotline.language / f"{prompt}.wav"
-    with wave.open(str(path)) as w:
-        return w.getnframes() / w.getframerate()
 
 
 async def test_a_request_left_while_closed_is_due_at_the_opening_and_not_dialled_at_night(
@@ -157,19 +120,6 @@ async def test_a_citizen_who_never_answers_is_retried_on_schedule_then_failed_wi
         await phone.stop()
 
 
-async def pause_operators(engine: Engine, hotline: Hotline, paused: bool) -> None:
-    """Hold every operator out of the queues (or back), so that a caller really waits."""
-    for op in hotline.dialplan.operators:
-        await engine.ami.send_action(
-            {
-                "Action": "QueuePause",
-                "Interface": f"PJSIP/{op}",
-                "Paused": "true" if paused else "false",
-                "Reason": "test",
-            }
-        )
-
-
 @pytest.mark.parametrize("how", ["presses_the_callback_key", "hangs_up_after_waiting"])
 async def test_a_caller_who_waited_in_the_queue_is_called_back_once_an_operator_is_free(
     how: str,
@@ -182,6 +132,10 @@ async def test_a_caller_who_waited_in_the_queue_is_called_back_once_an_operator_
     """Nobody free: the caller waits in the general queue, then either presses 1 (and confirms the
     number) or hangs up after waiting. The request keeps its group; when operators are back, one of
     them is rung first, then the citizen."""
+    # nobody staffed makes the wait unknown, which offers the callback before the queue: off, to test the
+    # offer made in the queue
+    policy = dataclasses.replace(cb_engine.dialplan.callbacks, offer_over_wait=0)
+    cb_engine.dialplan = dataclasses.replace(cb_engine.dialplan, callbacks=policy)
     await pause_operators(cb_engine, hotline, paused=True)
     try:
         caller = new_caller()
@@ -256,3 +210,25 @@ async def test_an_open_request_is_cancelled_when_the_citizen_gets_through_on_a_l
         await asyncio.sleep(0.3)
     assert request is not None
     assert (request.status, request.cancel_reason) == (Status.CANCELLED, "got_through")
+
+
+async def test_a_long_wait_offers_the_callback_before_queue_and_1_registers_it(
+    hotline: Hotline, cb_engine: Engine, call: Call
+) -> None:
+    """Every operator paused: nobody staffs the general group, so its wait is unknown (long). After 0 and
+    the transfer prompt the caller hears the offer; 1 takes it, 1 confirms the number read back, and the
+    request is stored as before_queue; the engine hangs up after the promise."""
+    await pause_operators(cb_engine, hotline, paused=True)
+    try:
+        caller = new_caller()
+        during_offer = prompt_seconds(hotline, "transfer") + 1.0
+        keys = (Key("0", 2.0), Key("1", during_offer), Key("1", 5.0))
+        with capture_logs() as logs:
+            result = await call(CitizenCall(caller=caller, keys=keys, wait_for_end=60))
+        assert result.ok, result.errors or result.screen
+        [estimate] = [e for e in logs if e["event"] == "ivr.wait_estimate"]
+        assert (estimate["group"], estimate["seconds"], estimate["offer"]) == ("general", None, True)
+        [req] = [r for r in await cb_engine.callbacks.list() if r.number == caller]
+        assert (req.group, req.source, req.status) == ("general", Source.BEFORE_QUEUE, Status.OPEN)
+    finally:
+        await pause_operators(cb_engine, hotline, paused=False)

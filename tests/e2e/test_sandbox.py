@@ -1,5 +1,6 @@
-"""The sandbox as admins and the engine meet it: a YAML change applied without rebuilding anything, and
-the engine's AMI user held to least privilege by the real Asterisk."""
+"""The sandbox as admins and the engine meet it: a YAML change applied without rebuilding anything, the
+engine's AMI user held to least privilege by the real Asterisk, and the feminine "одна" and "две" that
+Debian's Russian sounds lack, found by Asterisk where the sandbox added them."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from harness import Hotline
+from harness import OPEN, Call, Hotline, ask_to_be_called_back, cancel_every_open_request
 
+from hotline.clock import running_from
+from hotline.engine import Engine
 from hotline.errors import AmiActionFailed
+from hotline.prompts import GENERATED_DIR
+from hotline.sandbox.asterisk import SOUNDS_INSIDE, resolve_inside
 from hotline.sandbox.manage import Sandbox
 from hotline.sandbox.rootfs import MARKER
 from router.ami import AmiClient
@@ -87,3 +92,35 @@ async def test_the_engine_ami_user_cannot_run_commands_or_originate_system_appli
     finally:
         await ami.close()
     assert not (hotline.settings.asterisk_root / "tmp/hotline-pwned").exists()
+
+
+async def test_twenty_one_minutes_are_said_with_the_feminine_one_that_the_sandbox_added(
+    hotline: Hotline, call: Call
+) -> None:
+    """The built ru/digits/1f.wav and 2f.wav are beside Asterisk's own Russian digits; with a callback
+    SLA of 21 minutes the promise says "двадцать одна" (SAY NUMBER 21 f) and Asterisk finds digits/1f
+    instead of skipping it with a warning."""
+    digits = resolve_inside(hotline.settings.asterisk_root, f"{SOUNDS_INSIDE}/ru/digits")
+    built = hotline.settings.sounds_dir / GENERATED_DIR / "ru" / "digits"
+    for name in ("1f.wav", "2f.wav"):
+        assert (digits / name).read_bytes() == (built / name).read_bytes()
+    assert (digits / "1n.gsm").is_file()  # the packaged sounds are still there
+    policy = dataclasses.replace(hotline.dialplan.callbacks, sla_minutes=21)
+    dialplan = dataclasses.replace(hotline.dialplan, callbacks=policy)
+    assert dialplan.callback_sla_minutes("general") == 21
+    log = hotline.sandbox.asterisk.log_file
+    start = log.stat().st_size
+    engine = Engine(hotline.settings, dialplan=dialplan, clock=running_from(OPEN), grace=5)
+    async with engine:
+        await engine.ami.wait_connected(15)
+        await cancel_every_open_request(engine.callbacks)
+        try:
+            caller = await ask_to_be_called_back(call)  # due in 21 minutes: nobody is dialled meanwhile
+            [request] = [r for r in await engine.callbacks.list() if r.number == caller]
+            assert request.due_at - request.created_at == 21 * 60  # the promise said 21 minutes
+        finally:
+            await cancel_every_open_request(engine.callbacks)
+    with log.open("rb") as lines:
+        lines.seek(start)
+        during = lines.read().decode("utf-8", errors="replace")
+    assert "digits/1f" not in during, [line for line in during.splitlines() if "digits/" in line]

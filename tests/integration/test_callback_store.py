@@ -539,3 +539,54 @@ async def test_stores_under_different_prefixes_do_not_see_each_other(redis: Redi
     assert [r.id for r in await first.list()] == [mine.id]
     assert [r.id for r in await second.list(Status.OPEN)] == [theirs.id]
     assert all(key.startswith(("hotline:cb:", "other:cb:")) for key in await redis.keys("*"))
+
+
+async def test_a_caller_who_waited_in_the_queue_keeps_their_place_in_the_stored_request(
+    store: CallbackStore, clock: Clock
+) -> None:
+    registration = await store.register(
+        NUMBER,
+        "heating",
+        Source.IN_QUEUE,
+        caller_display=NUMBER,
+        policy=POLICY,
+        sla_minutes=10,
+        tz=MSK,
+        waited=75.0,
+    )
+    stored = await store.get(registration.request.id)
+    assert stored is not None
+    assert stored.waiting_since == T0 - 75.0
+    assert stored.place_at == T0 - 75.0
+    assert stored.due_at == T0 + 600  # the promise still counts from when they asked
+
+
+async def test_ready_lists_the_requests_whose_time_has_come_earliest_due_first(
+    store: CallbackStore, clock: Clock
+) -> None:
+    """Without claiming: a retry whose backoff has passed is listed again, a later one is not."""
+    first = await register(store, "79161110001", sla=10)
+    second = await register(store, "79161110002", sla=5)
+    await register(store, "79161110003", group="water")
+    assert [r.id for r in await store.ready("heating", 10)] == [second.id, first.id]
+    assert [r.id for r in await store.ready("heating", 1)] == [second.id]
+    retried = await finish(store, "heating", AttemptResult.NO_ANSWER)  # `second`, back in 2 minutes
+    assert [r.id for r in await store.ready("heating", 10)] == [first.id]
+    clock.advance(121)
+    assert {r.id for r in await store.ready("heating", 10)} == {first.id, retried.id}
+    assert await store.ready("heating", 0) == []
+
+
+async def test_a_hold_is_exclusive_across_engines_until_released_or_expired(
+    store: CallbackStore, other_client: Redis, clock: Clock
+) -> None:
+    other = CallbackStore(other_client, clock=clock)
+    assert await store.hold("op:op101", "engine-1", 30)
+    assert not await other.hold("op:op101", "engine-2", 30)
+    assert await store.hold("op:op101", "engine-1", 30)  # renewed by its owner
+    await other.unhold("op:op101", "engine-2")  # not engine-2's to release
+    assert not await other.hold("op:op101", "engine-2", 30)
+    await store.unhold("op:op101", "engine-1")
+    assert await other.hold("op:op101", "engine-2", 0.05)
+    await asyncio.sleep(0.2)  # Redis expires it by its own clock
+    assert await store.hold("op:op101", "engine-1", 30)

@@ -156,6 +156,42 @@ async def test_exec_of_an_unknown_application_is_a_command_error() -> None:
     assert "no application NoSuchApp" in str(outcome.error)
 
 
+async def test_say_number_sends_a_gender_only_when_one_is_given() -> None:
+    """Without a gender SAY NUMBER keeps its two arguments; with "f" ("одна минута") a third one."""
+
+    async def body(channel: AgiChannel, out: Outcome) -> None:
+        out.values.append(await channel.say_number(10))
+        out.values.append(await channel.say_number(21, gender="f"))
+        out.values.append(await channel.say_number(2, "#", gender="f"))
+
+    outcome = await call(
+        body,
+        [
+            (b'SAY NUMBER "10" ""\n', b"200 result=0\n"),
+            (b'SAY NUMBER "21" "" "f"\n', b"200 result=0\n"),
+            (b'SAY NUMBER "2" "#" "f"\n', b"200 result=35\n"),
+        ],
+    )
+    assert outcome.error is None
+    assert outcome.values == [None, None, "#"]
+
+
+async def test_a_gender_that_is_not_one_letter_never_reaches_the_wire() -> None:
+    """A line break in the gender is refused as unsafe, anything but one lowercase letter as a bad value,
+    before anything is written."""
+
+    async def body(channel: AgiChannel, out: Outcome) -> None:
+        for gender in ("f\n", "f\r\nEXEC System reboot", "ff", "F", "1", '"', "f n"):
+            try:
+                await channel.say_number(1, gender=gender)
+            except ValueError as exc:
+                out.values.append(type(exc).__name__)
+        await channel.set_variable("HOTLINE_ACTION", "hangup")
+
+    outcome = await call(body, [(b'SET VARIABLE "HOTLINE_ACTION" "hangup"\n', b"200 result=1\n")])
+    assert outcome.values == ["UnsafeValueError"] * 2 + ["ValueError"] * 5
+
+
 # --- Unsafe values ----------------------------------------------------------------------------------
 
 

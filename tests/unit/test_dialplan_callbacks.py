@@ -392,12 +392,13 @@ def test_quiet_hours_leaving_one_open_hour_are_accepted(tmp_path: Path) -> None:
 
 
 def test_a_prompt_the_callback_engine_plays_must_be_defined(tmp_path: Path) -> None:
-    """Without cb_goodbye and cb_minutes the dialplan is refused, once, at the prompts section."""
-    path = variant(tmp_path, (prompt_block("cb_goodbye"), ""), (prompt_block("cb_minutes"), ""))
+    """Without cb_goodbye and cb_minutes_few the dialplan is refused, once, at the prompts section."""
+    path = variant(tmp_path, (prompt_block("cb_goodbye"), ""), (prompt_block("cb_minutes_few"), ""))
     [p] = problems_of(path)
     assert (p.file, p.line, p.column) == where(path, "\nprompts:", "prompts")
     assert (
-        p.message == "prompts: the callback engine plays prompts that are not defined: cb_minutes, cb_goodbye"
+        p.message
+        == "prompts: the callback engine plays prompts that are not defined: cb_minutes_few, cb_goodbye"
     )
 
 

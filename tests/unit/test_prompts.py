@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import wave
 from pathlib import Path
@@ -11,9 +12,11 @@ from pydub import AudioSegment
 from pydub.generators import Sine
 
 from hotline.dialplan.model import WEEKDAYS, Action, Dialplan, Entry, Hotline, Prompt, Span, WeeklyHours
+from hotline.dialplan.prompt_ids import MINUTES_GENDER
 from hotline.errors import PromptError
 from hotline.prompts import (
     MAX_SECONDS,
+    SOUND_SET,
     TARGET_DBFS,
     BuildReport,
     BuiltPrompt,
@@ -21,6 +24,7 @@ from hotline.prompts import (
     build_prompts,
     missing_prompts,
     prompt_path,
+    sound_set_files,
 )
 from hotline.prompts.audio import KEEP_SILENCE_MS
 
@@ -294,7 +298,8 @@ def test_unreadable_manifest_means_everything_is_built_again(sounds: Path, out: 
 
 
 def test_progress_hears_of_every_prompt_in_order(sounds: Path, out: Path) -> None:
-    """The progress callback gets (done, total, outcome) once per prompt and language, failures included."""
+    """The progress callback gets (done, total, outcome) once per prompt and language, failures included,
+    then once per file of Asterisk's sound set."""
     seen: list[tuple[int, int, str]] = []
 
     def progress(done: int, total: int, outcome: BuiltPrompt | PromptFailure) -> None:
@@ -305,22 +310,103 @@ def test_progress_hears_of_every_prompt_in_order(sounds: Path, out: Path) -> Non
         build_prompts(dialplan, sounds, out, progress=progress)
 
     assert seen == [
-        (1, 4, "ru/greeting:BuiltPrompt"),
-        (2, 4, "en/greeting:BuiltPrompt"),
-        (3, 4, "ru/bad:PromptFailure"),
-        (4, 4, "en/bad:BuiltPrompt"),
+        (1, 6, "ru/greeting:BuiltPrompt"),
+        (2, 6, "en/greeting:BuiltPrompt"),
+        (3, 6, "ru/bad:PromptFailure"),
+        (4, 6, "en/bad:BuiltPrompt"),
+        (5, 6, "ru/digits/1f:BuiltPrompt"),
+        (6, 6, "ru/digits/2f:BuiltPrompt"),
     ]
 
 
 def test_summary_counts_sources_and_rebuilds(sounds: Path, out: Path) -> None:
-    """The CLI's summary line says what was synthesized, recorded, rebuilt and kept."""
+    """The CLI's summary line says what was synthesized, recorded, rebuilt and kept, prompts apart from
+    the files of Asterisk's sound set."""
     drop_recording(sounds, "ru", "closed.wav", tone_with_silence(8000, 1), "wav")
     dialplan = make_dialplan({"greeting": {"ru": GREETING_RU}, "closed": {"ru": "Закрыто."}})
     build_prompts(dialplan, sounds, out)
 
     report: BuildReport = build_prompts(dialplan, sounds, out)
 
-    assert report.summary() == "2 prompt files (ru: 2): 1 synthesized, 1 recorded; 0 rebuilt, 2 unchanged"
+    assert report.summary() == (
+        "2 prompt files (ru: 2): 1 synthesized, 1 recorded; 0 rebuilt, 2 unchanged; "
+        "2 for Asterisk's own sounds (ru: 2), 0 rebuilt"
+    )
+
+
+# --- Asterisk's own sound set: the files Debian's Russian sounds lack ------------------------------
+
+
+def test_the_sound_set_says_the_feminine_one_and_two_that_minutes_take_in_russian() -> None:
+    """say.c plays digits/1f and digits/2f for SayNumber(n,f) in Russian: the table has exactly those,
+    for the gender the minutes are said in; English numbers have no gender and need nothing."""
+    assert MINUTES_GENDER == "f"
+    assert [(f.name, f.text) for f in sound_set_files("ru")] == [("digits/1f", "одна"), ("digits/2f", "две")]
+    assert sound_set_files("en") == () == SOUND_SET["en"]
+    assert sound_set_files("de") == ()
+
+
+def test_the_russian_sound_set_files_are_synthesized_to_8k_mono_16bit_wav(sounds: Path, out: Path) -> None:
+    """Beside the prompts, the builder makes ru/digits/1f.wav and ru/digits/2f.wav, 8 kHz mono 16-bit,
+    reported apart from the prompts and listed as Asterisk's own sounds."""
+    report = build_prompts(make_dialplan({"greeting": {"ru": GREETING_RU}}), sounds, out)
+
+    assert [(p.prompt_id, p.lang) for p in report.prompts] == [("greeting", "ru")]
+    assert [(s.prompt_id, s.lang, s.source, s.path) for s in report.sounds] == [
+        ("digits/1f", "ru", "synthesized", out / "ru" / "digits" / "1f.wav"),
+        ("digits/2f", "ru", "synthesized", out / "ru" / "digits" / "2f.wav"),
+    ]
+    for sound in report.sounds:
+        rate, channels, width, seconds = wav_format(sound.path)
+        assert (rate, channels, width) == (8000, 1, 2)
+        assert seconds > 0.3  # a word, and the silence kept at each end
+    assert str(report.get("digits/1f", "ru")).startswith("ru/digits/1f: synthesized, ")
+    assert str(report.get("digits/1f", "ru")).endswith(", built (for Asterisk's own sounds)")
+    assert (
+        build_prompts(make_dialplan({"greeting": {"ru": GREETING_RU}}), sounds, out).sounds[0].rebuilt
+        is False
+    )
+
+
+def test_an_admins_recording_of_a_sound_set_file_wins_over_the_synthesized_word(
+    sounds: Path, out: Path
+) -> None:
+    """sounds/recorded/ru/digits/1f.mp3 is converted (8 kHz mono, silence trimmed) instead of espeak-ng's
+    "одна"; 2f, not recorded, is still synthesized."""
+    drop_recording(sounds, "ru", "digits/1f.mp3", tone_with_silence(44100, 2), "mp3")
+
+    report = build_prompts(make_dialplan({"greeting": {"ru": GREETING_RU}}), sounds, out)
+
+    one, two = report.get("digits/1f", "ru"), report.get("digits/2f", "ru")
+    assert (one.source, one.path, two.source) == ("recorded", out / "ru" / "digits" / "1f.wav", "synthesized")
+    rate, channels, width, seconds = wav_format(one.path)
+    assert (rate, channels, width) == (8000, 1, 2)
+    assert 1.0 <= seconds <= 1.0 + 2 * KEEP_SILENCE_MS / 1000 + 0.05  # the tone, not a synthesized word
+    assert report.get("greeting", "ru").source == "synthesized"  # no prompt "digits" came of the folder
+
+
+def test_two_recordings_of_a_sound_set_file_are_refused(sounds: Path, out: Path) -> None:
+    """digits/1f.wav next to digits/1f.ogg is ambiguous, as for a prompt: the build names both."""
+    drop_recording(sounds, "ru", "digits/1f.wav", tone_with_silence(8000, 1), "wav")
+    drop_recording(sounds, "ru", "digits/1f.ogg", tone_with_silence(8000, 1), "ogg")
+
+    with pytest.raises(PromptError, match=r"ru/digits/1f: more than one recording \(1f.ogg, 1f.wav\)"):
+        build_prompts(make_dialplan({"greeting": {"ru": GREETING_RU}}), sounds, out)
+
+
+def test_the_sound_set_of_a_language_the_hotline_dropped_is_removed(sounds: Path, out: Path) -> None:
+    """A hotline that became English-only loses the built ru/digits files; English needs none."""
+    build_prompts(make_dialplan({"greeting": {"ru": GREETING_RU, "en": "Hello!"}}), sounds, out)
+    russian = make_dialplan({"greeting": {"ru": GREETING_RU, "en": "Hello!"}})
+    english = dataclasses.replace(
+        russian, hotline=dataclasses.replace(russian.hotline, language="en", languages=("en",))
+    )
+
+    report = build_prompts(english, sounds, out)
+
+    assert report.sounds == ()
+    assert set(report.removed) >= {out / "ru" / "digits" / "1f.wav", out / "ru" / "digits" / "2f.wav"}
+    assert not (out / "ru" / "digits" / "1f.wav").exists()
 
 
 # --- missing_prompts: `hotline check` --------------------------------------------------------------
@@ -409,7 +495,8 @@ def test_unsafe_prompt_id_in_the_dialplan_is_neither_built_nor_written_outside(
         build_prompts(make_dialplan({"../escape": {"ru": "Побег."}}), sounds, out)
 
     assert not (out / "escape.wav").exists()
-    assert list(tmp_path.rglob("*.wav")) == []
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.wav"))
+    assert written == ["sounds/.generated/ru/digits/1f.wav", "sounds/.generated/ru/digits/2f.wav"]
     assert (
         "cannot be a file name"
         in missing_prompts(make_dialplan({"../escape": {"ru": "Побег."}}), sounds)[0].message

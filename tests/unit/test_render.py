@@ -124,6 +124,7 @@ def test_extensions_hand_calls_to_fastagi_and_fall_back_to_the_general_queue(
     )
     assert (
         "exten => heating,1,Set(HOTLINE_GROUP=heating)\n same => n,Set(HOTLINE_QUEUE=hotline-heating)\n"
+        " same => n,Set(HOTLINE_QUEUED_AT=${EPOCH})\n"
         " same => n,Queue(hotline-heating,r,,,300)\n" in text
     )
     assert "exten => 101,hint,PJSIP/op1\n" in text
@@ -155,3 +156,25 @@ def test_written_secret_files_are_readable_by_their_owner_only(
     assert (dest / "manager.conf").stat().st_mode & 0o777 == 0o600
     assert (dest / "pjsip.conf").stat().st_mode & 0o777 == 0o600
     assert write_config(files, dest) == []
+
+
+def test_the_operator_first_whisper_names_the_group_and_the_minutes_in_their_plural_form(
+    tiny: Dialplan, settings: Settings
+) -> None:
+    """The operator hears the intro, the group's prompt, the minutes (feminine: "одна минута") and the
+    words of their plural form; the engine's group and form make file names only once REGEX checked them,
+    and a bad one skips that part of the whisper, never the call."""
+    text = render_extensions(tiny, settings)
+    sounds = "/var/lib/hotline/sounds/ru"
+    assert (
+        ' same => n,GotoIf($[${REGEX("^[0-9]{6,15}$" ${HOTLINE_CB_NUMBER})}]?:bad)\n'
+        f" same => n,Playback({sounds}/cb_whisper_intro)\n"
+        ' same => n,GotoIf($[${REGEX("^[a-z][a-z0-9_-]{0,39}$" ${HOTLINE_CB_GROUP})}]?:ago)\n'
+        f" same => n,Playback({sounds}/group_${{HOTLINE_CB_GROUP}})\n"
+        ' same => n(ago),GotoIf($[${REGEX("^[0-9]{1,6}$" ${HOTLINE_CB_AGO})} & '
+        '${REGEX("^(one|few|many)$" ${HOTLINE_CB_AGO_FORM})}]?:citizen)\n'
+        " same => n,SayNumber(${HOTLINE_CB_AGO},f)\n"
+        f" same => n,Playback({sounds}/cb_whisper_asked_${{HOTLINE_CB_AGO_FORM}})\n"
+        " same => n(citizen),Set(HOTLINE_CB_STAGE=citizen)\n"
+        " same => n,Dial(PJSIP/${HOTLINE_CB_NUMBER}@carrier-out,${HOTLINE_CB_RING})\n"
+    ) in text

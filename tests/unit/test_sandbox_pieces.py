@@ -1,14 +1,18 @@
-"""Pure pieces of the sandbox: finding apt's Debian mirror, DTMF pcaps, citizens' SIPp scenarios."""
+"""Pure pieces of the sandbox: finding apt's Debian mirror, DTMF pcaps, citizens' SIPp scenarios, adding
+the files Asterisk's own sounds lack to a root."""
 
 from __future__ import annotations
 
 import itertools
 import struct
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from hotline.errors import SandboxError
+from hotline.prompts import BuiltPrompt
+from hotline.sandbox.asterisk import AsteriskSandbox, resolve_inside
 from hotline.sandbox.dtmf import EVENT_CODES, press, write_presses
 from hotline.sandbox.preflight import require_disk, require_root, require_tool
 from hotline.sandbox.rootfs import debian_mirror
@@ -116,3 +120,104 @@ def test_too_little_disk_says_how_much_is_needed_and_where(tmp_path: Path) -> No
     """Checked before debootstrap starts, on the nearest existing parent of the cache directory."""
     with pytest.raises(SandboxError, match=r"needs about 999999999 MB: free some disk space"):
         require_disk(tmp_path / "not" / "yet", 999_999_999)
+
+
+# --- Asterisk's own sound set, added to the root ----------------------------------------------------
+
+SOUNDS = "usr/share/asterisk/sounds"
+
+
+def debian_sounds(root: Path) -> Path:
+    """A root laid out like Debian's sound packages: ru a relative link to the voice's directory (with
+    1n, not 1f), en an absolute link through /etc/alternatives. Returns the Russian digits directory."""
+    digits = root / SOUNDS / "ru_RU_f_IvrvoiceRU" / "digits"
+    digits.mkdir(parents=True)
+    for name in ("1.gsm", "1n.gsm", "2n.gsm"):
+        (digits / name).write_bytes(b"packaged " + name.encode())
+    (root / SOUNDS / "ru").symlink_to("ru_RU_f_IvrvoiceRU")
+    (root / SOUNDS / "en_US_f_Allison" / "digits").mkdir(parents=True)
+    (root / "etc/alternatives").mkdir(parents=True)
+    (root / "etc/alternatives/asterisk-prompt-en").symlink_to("/" + SOUNDS + "/en_US_f_Allison")
+    (root / SOUNDS / "en").symlink_to("/etc/alternatives/asterisk-prompt-en")
+    return digits
+
+
+def built_sound(built: Path, lang: str, name: str, data: bytes) -> BuiltPrompt:
+    """A file of the sound set as the prompt builder reports it."""
+    path = built / lang / f"{name}.wav"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return BuiltPrompt(name, lang, "synthesized", path, 0.5, True, in_sound_set=True)
+
+
+def packaged_state(digits: Path, names: Iterable[str]) -> dict[str, tuple[bytes, int]]:
+    """The bytes and modification time of each named file."""
+    return {name: ((digits / name).read_bytes(), (digits / name).stat().st_mtime_ns) for name in names}
+
+
+def test_the_sound_set_is_added_beside_the_packaged_russian_sounds_once(tmp_path: Path) -> None:
+    """ru/digits/1f.wav and 2f.wav land in the voice's directory through the ru link; the packaged files
+    are left as they were; a second run writes nothing, a rebuilt file is written again."""
+    root = tmp_path / "root"
+    digits = debian_sounds(root)
+    packaged = packaged_state(digits, [p.name for p in digits.iterdir()])
+    asterisk = AsteriskSandbox(root, "/sounds")
+    sounds = [
+        built_sound(tmp_path / "built", "ru", n, f"wav {n}".encode()) for n in ("digits/1f", "digits/2f")
+    ]
+
+    assert asterisk.install_sound_set(sounds) == ["ru/digits/1f", "ru/digits/2f"]
+
+    assert sorted(p.name for p in digits.iterdir()) == ["1.gsm", "1f.wav", "1n.gsm", "2f.wav", "2n.gsm"]
+    assert (root / SOUNDS / "ru" / "digits" / "1f.wav").read_bytes() == b"wav digits/1f"
+    assert packaged_state(digits, packaged) == packaged
+    written_at = (digits / "1f.wav").stat().st_mtime_ns
+
+    assert asterisk.install_sound_set(sounds) == []
+    assert (digits / "1f.wav").stat().st_mtime_ns == written_at
+
+    rebuilt = built_sound(tmp_path / "built", "ru", "digits/1f", b"another voice")
+    assert asterisk.install_sound_set([rebuilt, sounds[1]]) == ["ru/digits/1f"]
+    assert (digits / "1f.wav").read_bytes() == b"another voice"
+    assert not list(digits.glob(".*"))  # no temporary file left behind
+
+
+def test_a_sound_file_a_debian_package_ships_is_never_replaced(tmp_path: Path) -> None:
+    """Were a package to ship digits/1f.wav itself (dpkg lists it), it is kept and ours is not written."""
+    root = tmp_path / "root"
+    digits = debian_sounds(root)
+    (digits / "1f.wav").write_bytes(b"packaged one")
+    info = root / "var/lib/dpkg/info"
+    info.mkdir(parents=True)
+    (info / "asterisk-core-sounds-ru-gsm.list").write_text(f"/{SOUNDS}/ru_RU_f_IvrvoiceRU/digits/1f.wav\n")
+    sounds = [built_sound(tmp_path / "built", "ru", n, b"ours") for n in ("digits/1f", "digits/2f")]
+
+    assert AsteriskSandbox(root, "/sounds").install_sound_set(sounds) == ["ru/digits/2f"]
+
+    assert (digits / "1f.wav").read_bytes() == b"packaged one"
+    assert (digits / "2f.wav").read_bytes() == b"ours"
+
+
+def test_absolute_links_in_the_root_are_followed_inside_it_never_on_the_host(tmp_path: Path) -> None:
+    """sounds/en -> /etc/alternatives/... is the root's /etc, as Asterisk sees it in its chroot; '..'
+    never climbs out of the root."""
+    root = tmp_path / "root"
+    debian_sounds(root)
+
+    added = AsteriskSandbox(root, "/sounds").install_sound_set(
+        [built_sound(tmp_path / "b", "en", "digits/1f", b"x")]
+    )
+
+    assert added == ["en/digits/1f"]
+    assert (root / SOUNDS / "en_US_f_Allison" / "digits" / "1f.wav").read_bytes() == b"x"
+    assert resolve_inside(root, f"{SOUNDS}/en/digits") == root / SOUNDS / "en_US_f_Allison" / "digits"
+    assert resolve_inside(root, "usr/../../../../etc/alternatives") == root / "etc" / "alternatives"
+
+
+def test_a_link_loop_in_the_root_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    """Two links pointing at each other stop the install with a clear error."""
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("/a")
+
+    with pytest.raises(SandboxError, match="too many symbolic links"):
+        resolve_inside(tmp_path, "a/digits/1f.wav")

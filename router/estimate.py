@@ -1,0 +1,81 @@
+"""How long a caller who joined a skill group's queue now would wait: the IVR's "before the queue" offer.
+
+Pure: it reads a `QueueSnapshot` of the live state and a count of callback requests, nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+from router.state import QueueMember, QueueSnapshot
+
+DEFAULT_HANDLE_SECONDS: Final = 180  # a call's handling time while Asterisk has no history (talktime 0)
+# AST_DEVICE_UNKNOWN, _INVALID, _UNAVAILABLE (router.state.DEVICE_STATES): no phone to ring there
+_UNSTAFFED_DEVICES: Final = frozenset({0, 4, 5})
+_NOT_IN_USE: Final = 1
+# The callback dispatcher's own pauses: "callback" (dialling a callback on the operator) and
+# "callback-next:<group>" (reserved for the group's next callback). Such an operator is on duty, busy.
+CALLBACK_PAUSE_PREFIX: Final = "callback"
+
+
+@dataclass(frozen=True, slots=True)
+class WaitEstimate:
+    """The expected wait of a caller joining the queue now.
+
+    `seconds` is None when nobody staffs the group (the wait is unknown: treat it as long). `ahead` is
+    the people served before the caller (callers waiting + the group's open callback requests), `staffed`
+    the operators on duty (not paused, or paused by the callback dispatcher; their phone known and
+    reachable).
+    """
+
+    seconds: int | None
+    ahead: int
+    staffed: int
+
+
+def is_staffed(member: QueueMember) -> bool:
+    """On duty: not paused (or paused by the callback dispatcher, for a callback), and the phone is
+    registered and known (not unknown, invalid or unavailable)."""
+    on_duty = not member.paused or member.paused_reason.startswith(CALLBACK_PAUSE_PREFIX)
+    return on_duty and member.status not in _UNSTAFFED_DEVICES
+
+
+def is_free(member: QueueMember) -> bool:
+    """Staffed, not paused, idle, and neither ringing for nor talking to a caller."""
+    return (
+        is_staffed(member)
+        and not member.paused
+        and member.status == _NOT_IN_USE
+        and not member.in_call
+        and not member.ringing_for
+        and not member.talking_to
+    )
+
+
+def estimate_wait(
+    snapshot: QueueSnapshot, pending_callbacks: int, default_handle_seconds: int = DEFAULT_HANDLE_SECONDS
+) -> WaitEstimate:
+    """The wait of a caller who would join `snapshot`'s queue now.
+
+    With `ahead` = waiting callers + `pending_callbacks`, `free` the idle staffed operators and `handle`
+    Asterisk's average talk time (`default_handle_seconds` while it is 0, before any call completed)::
+
+        unknown (None)                                     when staffed == 0
+        ceil(max(0, ahead + 1 - free) * handle / staffed)  otherwise
+
+    The free operators take the first `free` people at once (the caller included: 0 when
+    `ahead < free`); every later one, the caller last, waits for an operator to finish a call, and
+    the staffed operators finish `staffed / handle` calls a second.
+    """
+    if pending_callbacks < 0 or default_handle_seconds <= 0:
+        raise ValueError("pending_callbacks must be >= 0 and default_handle_seconds > 0")
+    ahead = len(snapshot.callers) + pending_callbacks
+    staffed = sum(1 for m in snapshot.members if is_staffed(m))
+    if staffed == 0:
+        return WaitEstimate(None, ahead, 0)
+    free = sum(1 for m in snapshot.members if is_free(m))
+    handle = snapshot.talktime if snapshot.talktime > 0 else default_handle_seconds
+    rounds = max(0, ahead + 1 - free)
+    return WaitEstimate(math.ceil(rounds * handle / staffed), ahead, staffed)
