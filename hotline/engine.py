@@ -17,6 +17,8 @@ from typing import Self
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 
 from hotline.callbacks.model import Registration, Source
 from hotline.callbacks.store import CallbackStore
@@ -41,6 +43,9 @@ from router.state import LiveState
 log = get_logger("hotline.engine")
 
 REDIS_CONNECTIONS = 100  # at most this many commands in flight at once; more wait their turn
+# A pool given to the client does not get the client's default retries: a command on a connection that
+# broke (Redis restarted) is retried with backoff, as redis-py does by default, instead of failing.
+REDIS_RETRY = Retry(ExponentialWithJitterBackoff(base=0.01, cap=1.0), 10)
 
 
 class Engine:
@@ -69,6 +74,7 @@ class Engine:
                 password=self.secrets.redis,
                 decode_responses=True,
                 max_connections=REDIS_CONNECTIONS,
+                retry=REDIS_RETRY,
             )
         )
         self.journal = CallJournal(self.redis)

@@ -63,6 +63,7 @@ from router.ami_wire import (
 
 log = get_logger("router.ami")
 
+_CLOSE_WAIT: Final = 5.0  # seconds `close` waits for its tasks to end once cancelled
 _SUCCESS: Final = frozenset({"success", "goodbye", "follows"})
 # What a connection attempt may end with, besides a refused login: logged, then retried.
 _CONNECT_ERRORS: Final = (
@@ -102,6 +103,7 @@ class _EventSubscription(Subscription):
         self.queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=size)
         self.worker: asyncio.Task[None] | None = None
         self.overflowing = False
+        self.closing = False
 
     def wants(self, event: Message) -> bool:
         return "*" in self.names or event.name.lower() in self.names
@@ -118,7 +120,10 @@ class _EventSubscription(Subscription):
         return True
 
     async def _work(self) -> None:
-        while True:
+        # `closing` is checked between events as well as cancelling the task: a callback awaiting
+        # redis-py on Python 3.11 can swallow the cancellation (asyncio.wait_for), and the worker must
+        # still end rather than wait on its queue for ever
+        while not self.closing:
             event = await self.queue.get()
             try:
                 result = self.callback(event)
@@ -321,12 +326,20 @@ class AmiClient:
             self._resync_task.cancel()
             tasks.append(self._resync_task)
         for sub in self._event_subs:
+            sub.closing = True
             if sub.worker is not None:
                 sub.worker.cancel()
                 tasks.append(sub.worker)
         tasks.extend(self._retired)
         self._retired.clear()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if not tasks:
+            return
+        done, stuck = await asyncio.wait(tasks, timeout=_CLOSE_WAIT)
+        for task in done:
+            if not task.cancelled():
+                task.exception()  # retrieved: an error of a task that ended as it closed is not news
+        if stuck:  # a callback that ignores cancellation: leave it, never hang the engine's shutdown
+            log.error("ami.close.tasks_ignore_cancel", tasks=sorted(t.get_name() for t in stuck))
 
     async def send_action(
         self,

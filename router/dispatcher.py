@@ -34,6 +34,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from redis.exceptions import RedisError
+
 from hotline import constants as c
 from hotline.callbacks import schedule
 from hotline.callbacks.model import AttemptResult, Claim
@@ -155,6 +157,8 @@ class Dispatcher:
                     sleep = await self._until_next_due(idle, pass_started)
             except AmiError as exc:
                 log.warning("dispatcher.ami_unavailable", error=str(exc))
+            except RedisError as exc:  # Redis restarting or unreachable: every request is still there
+                log.warning("dispatcher.redis_unavailable", error=f"{type(exc).__name__}: {exc}")
             if sleep > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), sleep)

@@ -123,3 +123,13 @@ class RedisSandbox:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.pid() == pid:
             time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would (no chance to flush anything more); returns once it no longer
+        answers. For the durability tests: `start` brings it back from its append-only file."""
+        pid = self.pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGKILL)
+        while self.ping():
+            time.sleep(0.05)

@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,16 +17,6 @@ from hotline.sandbox.redis import RedisSandbox
 
 TZ = ZoneInfo("Europe/Moscow")
 NOON = 1_795_000_000.0  # a fixed instant, outside the default quiet hours in Moscow
-
-
-def kill_and_restart(sandbox: RedisSandbox) -> None:
-    """SIGKILL (no chance to flush anything more), wait until it no longer answers, start it again."""
-    pid = sandbox.pid()
-    assert pid is not None
-    os.kill(pid, signal.SIGKILL)
-    while sandbox.ping():
-        time.sleep(0.05)
-    sandbox.start()
 
 
 async def test_a_registered_request_survives_redis_being_killed_and_restarted(tmp_path: Path) -> None:
@@ -51,7 +38,8 @@ async def test_a_registered_request_survives_redis_being_killed_and_restarted(tm
             tz=TZ,
         )
         await client.aclose()
-        await asyncio.to_thread(kill_and_restart, sandbox)
+        await asyncio.to_thread(sandbox.kill)
+        await asyncio.to_thread(sandbox.start)
         client = aioredis.Redis.from_url(sandbox.url, decode_responses=True)
         store = CallbackStore(client, clock=lambda: NOON)
         request = await store.get(registration.request.id)

@@ -410,6 +410,27 @@ async def test_close_logs_off_and_later_actions_are_not_sent(fake: FakeAmi) -> N
     assert fake.logins == 1
 
 
+async def test_close_ends_a_worker_whose_callback_swallowed_the_cancellation(fake: FakeAmi) -> None:
+    """On Python 3.11 a callback awaiting redis-py can swallow the cancellation (asyncio.wait_for) and
+    return normally: the worker must still end, and close() must not wait for it for ever."""
+    started = asyncio.Event()
+
+    async def swallowing(event: Message) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(0.5)
+        except asyncio.CancelledError:
+            pass  # as asyncio.wait_for does when its inner task finished as the cancel came
+
+    ami = make_client(fake)
+    ami.on_event("Hangup", swallowing)
+    await ami.start()
+    await fake.broadcast("Event: Hangup\nPrivilege: call,all\nUniqueid: 1.1\nCause: 16")
+    async with asyncio.timeout(WAIT):  # a guard against the hang, not a speed bound
+        await started.wait()
+        await ami.close()
+
+
 async def test_an_unreachable_asterisk_is_retried_in_the_background(fake: FakeAmi) -> None:
     """start() against a closed port logs ami.connect.failed and returns; wait_connected() then says so."""
     with socket.socket() as probe:
