@@ -66,8 +66,7 @@ from hotline.sandbox.redis import RedisSandbox
 from router.ami import AmiClient
 from router.ami_wire import ActionHeaders, Message, action_name, encode_action
 from router.dispatcher import Dispatcher
-from router.fairness import NOT_IN_USE
-from router.state import LiveState, QueueMember, QueueSnapshot
+from router.state import NOT_IN_USE, LiveState, QueueMember, QueueSnapshot
 
 GROUP = "bench"
 TZ = ZoneInfo("Europe/Moscow")

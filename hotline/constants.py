@@ -35,6 +35,9 @@ ACTION_HANGUP: Final = "hangup"
 AGI_CALLBACK: Final = "callback"  # register a callback request; args: source, skill group
 
 # --- Channel variables of a callback attempt (set by the engine's Originate, read by the dialplan) ----
+# Queue pause reasons of the callback dispatcher (an operator so paused is working, not on a break):
+PAUSE_CALLBACK: Final = "callback"  # a callback attempt is ringing or talking on the operator
+PAUSE_RESERVED: Final = "callback-next:"  # + group: held for the group's next callback
 VAR_QUEUED_AT: Final = "HOTLINE_QUEUED_AT"  # epoch seconds the caller joined the current queue
 VAR_CB_ID: Final = "HOTLINE_CB_ID"
 VAR_CB_ATTEMPT: Final = "HOTLINE_CB_ATTEMPT"

@@ -29,7 +29,7 @@ from hotline.callbacks.model import Registration, Request, Source
 from hotline.dialplan.model import DTMF_KEYS, Dialplan
 from hotline.errors import ScriptError
 from ivr.callback_flow import offer_when_closed, request_callback
-from ivr.menu import Outcome, Step, run_menu
+from ivr.menu import Outcome, format_path, run_menu
 
 SILENCE = "-"
 SEPARATORS = " ,"
@@ -82,12 +82,6 @@ def parse_at(text: str, timezone: str) -> dt.datetime:
         raise ScriptError(
             f"{text!r} is not a date and time written YYYY-MM-DD HH:MM, such as 2026-12-31 18:30"
         ) from None
-
-
-def format_path(path: Sequence[Step]) -> str:
-    """The menu steps as the IVR hands them to Asterisk (HOTLINE_PATH): `main:6>construction:1`, `-` for
-    a wait that ran out."""
-    return ">".join(f"{step.menu}:{step.key or '-'}" for step in path)
 
 
 @dataclass(frozen=True, slots=True)

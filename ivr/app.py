@@ -21,7 +21,7 @@ from hotline.log import get_logger
 from hotline.prompts import prompt_path
 from ivr.callback_flow import offer_before_queue, offer_when_closed, request_callback
 from ivr.channel import AgiChannel
-from ivr.menu import Outcome, run_menu
+from ivr.menu import Outcome, format_path, run_menu
 from router.estimate import WaitEstimate
 
 MAX_QUEUE_WAIT = 4 * 3600.0  # seconds: a longer wait is a clock gone wrong, not a caller
@@ -179,7 +179,7 @@ class IvrApp:
             log.info("ivr.caller_hung_up", during=io.last_prompt)
             await summary(None)  # Redis, not Asterisk: the journal can still be written
             raise
-        path = ">".join(f"{step.menu}:{step.key or '-'}" for step in outcome.path)
+        path = format_path(outcome.path)
         await channel.set_variable(c.VAR_PATH, path[:500])
         if outcome.kind == "queue":
             assert outcome.group is not None

@@ -39,6 +39,7 @@ does not catch it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
@@ -89,6 +90,12 @@ class Outcome:
     path: tuple[Step, ...] = ()
     group: str | None = None  # the skill group to queue for, or to be called back by (queue, callback)
     farewell: str | None = None  # the farewell prompt already played, when kind == "hangup"
+
+
+def format_path(path: Sequence[Step]) -> str:
+    """The menu steps as the IVR hands them to Asterisk (HOTLINE_PATH): `main:6>construction:1`, `-` for
+    a wait that ran out."""
+    return ">".join(f"{step.menu}:{step.key or '-'}" for step in path)
 
 
 async def run_menu(

@@ -193,6 +193,8 @@ class Dispatcher:
         now = self.clock()
         # the state and this dispatcher share the engine's clock: places in line compare exactly
         oldest_caller = min(w.joined_at for w in snapshot.callers) if snapshot.callers else None
+        if not fairness.has_work(ops, oldest_caller):
+            return False  # a pass per AMI event: skip the store when nobody could be dialled or held
         quiet = schedule.is_quiet(now, policy, tz)
         ready = [] if quiet else await self.store.ready(group, ops.count + 1)
         plan = fairness.plan(ops, [r.place_at for r in ready], oldest_caller)
@@ -283,7 +285,7 @@ class Dispatcher:
             action_id=action_id,
         )
         try:
-            await self._pause(operator, "callback")
+            await self._pause(operator, c.PAUSE_CALLBACK)
             sent = asyncio.create_task(self.ami.send_action(originate, action_id=action_id))
             if os.environ.get("HOTLINE_FAULT") == "after_originate_written":
                 for _ in range(5):  # the action is written before its task first waits: let it run

@@ -9,15 +9,10 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
+from hotline import constants as c
 from router.state import QueueMember, QueueSnapshot
 
 DEFAULT_HANDLE_SECONDS: Final = 180  # a call's handling time while Asterisk has no history (talktime 0)
-# AST_DEVICE_UNKNOWN, _INVALID, _UNAVAILABLE (router.state.DEVICE_STATES): no phone to ring there
-_UNSTAFFED_DEVICES: Final = frozenset({0, 4, 5})
-_NOT_IN_USE: Final = 1
-# The callback dispatcher's own pauses: "callback" (dialling a callback on the operator) and
-# "callback-next:<group>" (reserved for the group's next callback). Such an operator is on duty, busy.
-CALLBACK_PAUSE_PREFIX: Final = "callback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,21 +32,14 @@ class WaitEstimate:
 
 def is_staffed(member: QueueMember) -> bool:
     """On duty: not paused (or paused by the callback dispatcher, for a callback), and the phone is
-    registered and known (not unknown, invalid or unavailable)."""
-    on_duty = not member.paused or member.paused_reason.startswith(CALLBACK_PAUSE_PREFIX)
-    return on_duty and member.status not in _UNSTAFFED_DEVICES
+    registered and known."""
+    on_duty = not member.paused or member.paused_reason.startswith((c.PAUSE_CALLBACK, c.PAUSE_RESERVED))
+    return on_duty and member.reachable
 
 
 def is_free(member: QueueMember) -> bool:
-    """Staffed, not paused, idle, and neither ringing for nor talking to a caller."""
-    return (
-        is_staffed(member)
-        and not member.paused
-        and member.status == _NOT_IN_USE
-        and not member.in_call
-        and not member.ringing_for
-        and not member.talking_to
-    )
+    """Not paused, and the phone is idle."""
+    return not member.paused and member.idle
 
 
 def estimate_wait(

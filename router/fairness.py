@@ -23,18 +23,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from hotline import constants as c
 from hotline.dialplan.model import Operator
 from router.state import QueueMember
-
-RESERVE_PREFIX = "callback-next:"
-NOT_IN_USE = 1  # AST_DEVICE_NOT_INUSE
-# AST_DEVICE_INUSE, BUSY, RINGING, RINGINUSE, ONHOLD: a phone on a call or ringing
-ON_A_CALL = frozenset({2, 3, 6, 7, 8})
 
 
 def reserve_reason(group: str) -> str:
     """The pause reason that marks an operator held for the group's next callback."""
-    return RESERVE_PREFIX + group
+    return c.PAUSE_RESERVED + group
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +79,8 @@ def classify(
         if m.name not in operators or m.name in taken:
             continue
         wrapping_up = bool(wrapup and m.last_call and now - m.last_call < wrapup)
-        on_a_call = m.status in ON_A_CALL or m.in_call or bool(m.talking_to or m.ringing_for)
-        idle = m.status == NOT_IN_USE and not on_a_call and not wrapping_up
-        on_a_call = on_a_call or (m.status == NOT_IN_USE and wrapping_up)
+        idle = m.idle and not wrapping_up
+        on_a_call = m.on_a_call or (m.idle and wrapping_up)
         if m.paused and m.paused_reason == mine:
             (reserved_idle if idle else reserved_busy).append(m.name)
         elif m.paused:
@@ -100,6 +95,14 @@ def classify(
 
     return GroupOperators(
         best_first(free), best_first(reserved_idle), best_first(reserved_busy), best_first(busy)
+    )
+
+
+def has_work(ops: GroupOperators, oldest_caller: float | None) -> bool:
+    """Whether a pass could dial, reserve or release anyone in the group: False when every operator is
+    busy with nobody waiting live and none is reserved (the group's requests need not be read)."""
+    return bool(
+        ops.free or ops.reserved_idle or ops.reserved_busy or (oldest_caller is not None and ops.busy)
     )
 
 

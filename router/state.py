@@ -55,6 +55,9 @@ DEVICE_STATES: Final = {
     7: "ringinuse",
     8: "onhold",
 }
+NOT_IN_USE: Final = 1
+ON_A_CALL: Final = frozenset({2, 3, 6, 7, 8})  # in use, busy, ringing, ringing while in use, on hold
+UNREACHABLE: Final = frozenset({0, 4, 5})  # unknown, invalid, unavailable: no phone to ring there
 
 
 class AmiActions(Protocol):
@@ -89,6 +92,21 @@ class QueueMember:
     @property
     def status_text(self) -> str:
         return DEVICE_STATES.get(self.status, "unknown")
+
+    @property
+    def reachable(self) -> bool:
+        """Its phone is known and registered (not unknown, invalid or unavailable)."""
+        return self.status not in UNREACHABLE
+
+    @property
+    def on_a_call(self) -> bool:
+        """Its phone is on a call or ringing, by Asterisk's device state or by the queue's own view."""
+        return self.status in ON_A_CALL or self.in_call or bool(self.talking_to or self.ringing_for)
+
+    @property
+    def idle(self) -> bool:
+        """Its phone is free: not in use, no call, nothing ringing (paused or not)."""
+        return self.status == NOT_IN_USE and not self.on_a_call
 
 
 @dataclass(frozen=True, slots=True)

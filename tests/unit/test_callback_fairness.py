@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from hotline.callbacks.model import Attempt, AttemptResult, Request, Source
 from hotline.dialplan.model import Operator
-from router.fairness import GroupOperators, callbacks_ahead, classify, plan, reserve_reason
+from router.fairness import GroupOperators, callbacks_ahead, classify, has_work, plan, reserve_reason
 from router.state import QueueMember
 
 OPERATORS = {
@@ -172,3 +172,13 @@ def test_callbacks_behind_a_live_caller_wait_even_if_a_later_one_stands_earlier(
     """Claims take the earliest deadline first, so the count stops at the first that stands behind."""
     assert callbacks_ahead([100.0, 200.0, 120.0], oldest_caller=150.0) == 1
     assert callbacks_ahead([100.0, 200.0], None) == 2
+
+
+def test_a_group_whose_operators_are_all_busy_with_nobody_waiting_has_nothing_to_decide() -> None:
+    """The dispatcher then skips reading the group's requests: no plan could dial, hold or release."""
+    busy = GroupOperators(busy=("op1", "op2"))
+    assert not has_work(busy, None)
+    decided = plan(busy, [100.0, 110.0], None)
+    assert (decided.dial, decided.reserve, decided.release) == ((), (), ())
+    assert has_work(busy, oldest_caller=150.0)
+    assert has_work(GroupOperators(reserved_busy=("op1",)), None)
