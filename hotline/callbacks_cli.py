@@ -24,12 +24,10 @@ from collections.abc import Callable, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import AuthenticationError, AuthorizationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from hotline.admin_redis import admin_redis, unreachable
 from hotline.callbacks.model import AttemptResult, Request, Status
 from hotline.callbacks.numbers import mask, spoken
 from hotline.callbacks.report import Summary, summary
@@ -37,15 +35,11 @@ from hotline.callbacks.store import CallbackStore
 from hotline.constants import CB_RETENTION
 from hotline.dialplan import load_dialplan
 from hotline.dialplan.model import NumberRules
-from hotline.errors import CallbackError, HotlineError
-from hotline.secrets import load_or_create
+from hotline.errors import CallbackError
 from hotline.settings import Settings
 
 SHORT_ID = 8  # characters of an id shown in the list
 FINISHED_WINDOW = 7 * 24 * 3600  # seconds: how far back `list --all` shows finished requests
-CONNECT_TIMEOUT = 5.0  # seconds to reach Redis before saying it is not there
-RETRIES = 1  # at once, without backoff: a supervisor at a terminal is told quickly that Redis is down
-SANDBOX_HINT = "is the sandbox up? Start it with `sudo hotline sandbox up`"
 _SINCE = re.compile(r"(\d+)\s*([mhd])")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 _COLUMNS = ("ID", "GROUP", "NUMBER", "SOURCE", "STATUS", "DUE", "SLACK", "TRIES")
@@ -357,7 +351,7 @@ async def run(
     try:
         text = await _action(args, store, tz, rules)
     except (RedisConnectionError, RedisTimeoutError) as exc:
-        raise _unreachable(redis, exc) from exc
+        raise unreachable(redis, exc) from exc
     print(text)
     return 0
 
@@ -397,18 +391,6 @@ def _finished(request: Request) -> str:
     return request.status.value
 
 
-def _unreachable(redis: Redis, exc: Exception) -> HotlineError:
-    """A Redis that cannot be reached or will not let us in, as a message that says what to do."""
-    kwargs = redis.connection_pool.connection_kwargs
-    where = f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}"
-    if isinstance(exc, (AuthenticationError, AuthorizationError)):
-        return HotlineError(
-            f"Redis at {where} refused the hotline's password ({exc}): it is not the sandbox's Redis, "
-            f"or it was started with other secrets; {SANDBOX_HINT}"
-        )
-    return HotlineError(f"cannot reach Redis at {where} ({exc}): {SANDBOX_HINT}")
-
-
 # --- the command line's way in --------------------------------------------------------------------------
 
 
@@ -416,24 +398,7 @@ async def main(settings: Settings, args: argparse.Namespace) -> int:
     """`hotline callbacks`: the dialplan (time zone, number format), the Redis password from the
     secrets, a client of the sandbox's Redis from the settings; then `run`."""
     dialplan = load_dialplan(settings.dialplan_path)
-    try:
-        password = load_or_create(settings.state_dir, dialplan.operators).redis
-    except (HotlineError, OSError) as exc:
-        cause = exc if isinstance(exc, OSError) else exc.__cause__
-        if isinstance(cause, PermissionError):
-            raise HotlineError(
-                f"cannot read the hotline's secrets in {settings.state_dir} ({cause.strerror}): run the "
-                "command as root, e.g. `sudo hotline callbacks list`"
-            ) from exc
-        raise
-    redis = Redis(
-        host=settings.host,
-        port=settings.redis_port,
-        password=password,
-        decode_responses=True,
-        socket_connect_timeout=CONNECT_TIMEOUT,
-        retry=Retry(NoBackoff(), RETRIES),
-    )
+    redis = admin_redis(settings, dialplan.operators, "hotline callbacks list")
     try:
         return await run(
             args, redis, tz=ZoneInfo(dialplan.hotline.timezone), rules=dialplan.callbacks.numbers

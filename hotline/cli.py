@@ -13,6 +13,7 @@ from hotline.errors import ConfigError, HotlineError, ScriptError
 
 if TYPE_CHECKING:
     from hotline.dialplan.model import Dialplan
+    from hotline.settings import Settings
 
 EPILOG = """\
 Settings come from HOTLINE_* environment variables (all optional; loopback defaults):
@@ -61,15 +62,21 @@ def _load_or_report(path: Path) -> Dialplan | None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from hotline.prompts import missing_prompts
-    from hotline.scripted_checks import checks_beside
     from hotline.settings import Settings
 
     settings = Settings.from_env()
     path = Path(args.dialplan) if args.dialplan else settings.dialplan_path
+    return 0 if _verify(settings, path, Path(args.checks) if args.checks else None) else 1
+
+
+def _verify(settings: Settings, path: Path, checks_file: Path | None) -> bool:
+    """`hotline check`'s work, printed: the YAML, its prompts and the scripted checks; True when all pass."""
+    from hotline.prompts import missing_prompts
+    from hotline.scripted_checks import checks_beside
+
     dialplan = _load_or_report(path)
     if dialplan is None:
-        return 1
+        return False
     problems = missing_prompts(dialplan, settings.sounds_dir)
     for problem in problems:
         print(problem, file=sys.stderr)
@@ -79,17 +86,53 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{settings.sounds_dir}/recorded/<language>/",
             file=sys.stderr,
         )
-    checks = Path(args.checks) if args.checks else checks_beside(path)
+    checks = checks_file or checks_beside(path)
     checks_ok, checks_line = _scripted_checks(dialplan, checks) if checks else (True, "")
     if problems or not checks_ok:
-        return 1
+        return False
     print(
         f"{path}: OK: {len(dialplan.menus)} menus, {len(dialplan.skill_groups)} skill groups, "
         f"{len(dialplan.operators)} operators, {len(dialplan.prompts)} prompts"
     )
     if checks_line:
         print(checks_line)
+    return True
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """`hotline schema`: the dialplan's JSON Schema, printed or written to --output."""
+    from hotline.dialplan.schema import schema_text
+
+    if args.output:
+        Path(args.output).write_text(schema_text(), encoding="utf-8")
+        print(f"{args.output}: written")
+    else:
+        sys.stdout.write(schema_text())
     return 0
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    """`hotline reload`, `rollback` and `versions` (hotline.versions_cli)."""
+    from hotline.settings import Settings
+    from hotline.versions_cli import main as versions_main
+
+    settings = Settings.from_env()
+    if args.command == "reload":
+        path = Path(args.dialplan) if args.dialplan else settings.dialplan_path
+        if not _verify(settings, path, None):
+            print("Nothing was applied: the hotline keeps answering on the current version.", file=sys.stderr)
+            return 1
+    return asyncio.run(versions_main(settings, args, _report_refused))
+
+
+def _report_refused(exc: ConfigError, path: Path) -> None:
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    print(
+        f"\n{path}: {len(exc.problems)} problem(s); nothing was applied, the hotline keeps answering on the "
+        "current version. Fix them and run `hotline reload` again.",
+        file=sys.stderr,
+    )
 
 
 def _scripted_checks(dialplan: Dialplan, path: Path) -> tuple[bool, str]:
@@ -138,7 +181,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     zone = dialplan.hotline.timezone
     try:
         when = parse_at(args.at, zone) if args.at else dt.datetime.now(ZoneInfo(zone))
-        transcript = simulate(dialplan, keys, when, args.lang, caller_id=args.caller)
+        transcript = simulate(
+            dialplan, keys, when, args.lang, caller_id=args.caller, emergency=args.emergency
+        )
     except ScriptError as exc:
         print(f"hotline simulate: {exc}", file=sys.stderr)
         return 2
@@ -157,6 +202,10 @@ def cmd_prompts(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     dialplan = load_dialplan(settings.dialplan_path)
+    if getattr(args, "action", None) == "list":
+        return _prompts_list(args, dialplan, settings.sounds_dir)
+    if getattr(args, "action", None) == "add":
+        return _prompts_add(args, dialplan, settings.sounds_dir)
     report = build_prompts(
         dialplan,
         settings.sounds_dir,
@@ -164,6 +213,39 @@ def cmd_prompts(args: argparse.Namespace) -> int:
         progress=lambda done, total, item: _progress(f"[{done}/{total}] {item}"),
     )
     print(report.summary())
+    return 0
+
+
+def _prompts_list(args: argparse.Namespace, dialplan: Dialplan, sounds_dir: Path) -> int:
+    import json
+    import shutil
+
+    from hotline.prompts import GENERATED_DIR
+    from hotline.prompts.listing import list_prompts
+
+    if args.lang and args.lang not in dialplan.hotline.languages:
+        print(
+            f"hotline prompts list: the hotline has no language {args.lang!r}: its languages are "
+            + ", ".join(dialplan.hotline.languages),
+            file=sys.stderr,
+        )
+        return 2
+    listing = list_prompts(dialplan, sounds_dir, sounds_dir / GENERATED_DIR, args.lang)
+    if args.json:
+        print(json.dumps(listing.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    for line in listing.table(shutil.get_terminal_size((120, 24)).columns):
+        print(line)
+    print(listing.summary())
+    return 0
+
+
+def _prompts_add(args: argparse.Namespace, dialplan: Dialplan, sounds_dir: Path) -> int:
+    from hotline.prompts.add import add_recording
+
+    added = add_recording(dialplan, sounds_dir, args.prompt_id, Path(args.file), args.lang)
+    print(added)
+    print("Run `hotline prompts` to build it (`hotline prompts list` shows what each prompt plays).")
     return 0
 
 
@@ -197,6 +279,9 @@ def cmd_credentials(args: argparse.Namespace) -> int:
             continue
         print(f"  {op.id:<8} extension {op.extension:<6} password {secrets.operators[op.id]}   {op.name}")
     print(f"Dial {dialplan.hotline.number} from a registered phone to call the hotline yourself.")
+    if dialplan.emergency is not None and not args.operator:
+        code = dialplan.emergency.feature_code
+        print(f"Emergency mode: dial {code} from an operator's phone, PIN {secrets.emergency_pin}.")
     return 0
 
 
@@ -224,6 +309,19 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
     return asyncio.run(callbacks_main(Settings.from_env(), args))
 
 
+def cmd_emergency(args: argparse.Namespace) -> int:
+    from hotline.emergency_cli import main as emergency_main
+    from hotline.settings import Settings
+
+    return asyncio.run(emergency_main(Settings.from_env(), args))
+
+
+def _dialplan_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--dialplan", metavar="PATH", help="a YAML file or directory (default: HOTLINE_DIALPLAN_PATH)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     from hotline.simulate import KEYS_HELP, SAMPLE_CALLER
 
@@ -244,15 +342,61 @@ def build_parser() -> argparse.ArgumentParser:
         "out; docs/dialplan.md, section 7) and report each failing one at its line. Nothing is applied. "
         "Exit status 0 when all is well, 1 otherwise.",
     )
-    p.add_argument(
-        "--dialplan", metavar="PATH", help="a YAML file or directory (default: HOTLINE_DIALPLAN_PATH)"
-    )
+    _dialplan_option(p)
     p.add_argument(
         "--checks",
         metavar="FILE",
         help="the scripted checks to run (default: checks.yaml beside the dialplan, when there is one)",
     )
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of the dialplan YAML, for editors (completion and checks as you type)",
+        description="Print the JSON Schema of the dialplan's YAML files, made from the program's own "
+        "model. Editors with a YAML language server read it through the first line of each file, "
+        "`# yaml-language-server: $schema=./hotline.schema.json`. After an upgrade, regenerate it: "
+        "hotline schema --output dialplans/hotline.schema.json",
+    )
+    p.add_argument("--output", metavar="FILE", help="write the schema to FILE instead of printing it")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser(
+        "reload",
+        help="check the dialplan and apply it to the running hotline; calls in progress are kept",
+        description="Check the YAML as `hotline check` does (a problem applies nothing, and the hotline\n"
+        "keeps answering on the current version), then build changed prompts, render Asterisk's\n"
+        "configuration and reload only what changed through AMI: endpoints when an operator changed,\n"
+        "queues keeping their members, pauses and statistics, the dialplan. New calls take the new\n"
+        "version within a second (every engine process); calls in the menus finish on their own.\n"
+        "The version is kept with its time and a summary of the change (`hotline versions`).\n"
+        "The engine does the same on SIGHUP. Needs root (the sandbox's secrets).",
+        epilog="Exit status 0 when applied (or already current), 1 when refused.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _dialplan_option(p)
+    p.set_defaults(func=cmd_versions)
+
+    p = sub.add_parser(
+        "rollback",
+        help="apply the previous version again (or --to N) and put its files back",
+        description="Apply the version before the current one (or version N) as a new version, then\n"
+        "write its files back into the dialplan directory, so that the next `hotline reload` starts\n"
+        "from it. Refused when the files hold changes that were never applied, unless --force.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--to", type=int, metavar="N", help="the version to go back to (`hotline versions`)")
+    p.add_argument("--force", action="store_true", help="overwrite files with changes never applied")
+    _dialplan_option(p)
+    p.set_defaults(func=cmd_versions)
+
+    p = sub.add_parser(
+        "versions",
+        help="the applied versions of the dialplan: when, by whom, what changed (* the current one)",
+    )
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="show the N newest (default: 20)")
+    _dialplan_option(p)
+    p.set_defaults(func=cmd_versions)
 
     p = sub.add_parser(
         "simulate",
@@ -281,18 +425,49 @@ def build_parser() -> argparse.ArgumentParser:
         default=SAMPLE_CALLER,
         help=f"the caller ID that a callback reads back (default: {SAMPLE_CALLER}; '' for a hidden one)",
     )
-    p.add_argument(
-        "--dialplan", metavar="PATH", help="a YAML file or directory (default: HOTLINE_DIALPLAN_PATH)"
-    )
+    _dialplan_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON document, for scripts")
+    p.add_argument(
+        "--emergency", metavar="TEXT", help="emergency mode on: the caller first hears this announcement"
+    )
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser(
         "prompts",
-        help="build every prompt (recordings converted, the rest synthesized)",
-        description="Convert admins' recordings and synthesize missing prompts with espeak-ng "
-        "into 8 kHz mono WAV files that Asterisk plays natively.",
+        help="build every prompt (recordings converted, the rest synthesized); list; add a recording",
+        description="Without an action (or with `build`): convert admins' recordings and synthesize "
+        "missing prompts with espeak-ng into 8 kHz mono WAV files that Asterisk plays natively. "
+        "`list` shows every prompt per language, `add` stores an admin's recording of one.",
     )
+    actions = p.add_subparsers(dest="action", required=False, metavar="ACTION")
+    actions.add_parser(
+        "build",
+        help="build every prompt (the default action)",
+        description="Convert admins' recordings and synthesize missing prompts with espeak-ng into "
+        "8 kHz mono WAV files that Asterisk plays natively; unchanged ones are kept.",
+    )
+    q = actions.add_parser(
+        "list",
+        help="every prompt per language: its source, duration and text",
+        description="One line per prompt and language (the generated group_<id> prompts too): its id, "
+        "language, source (an admin's recording, or synthesized from the YAML's text), duration "
+        "as built ('not built' until `hotline prompts` has built it from that source) and text. "
+        "A language of hotline.languages without a text or a recording shows as missing.",
+    )
+    q.add_argument("--lang", metavar="CODE", help="only this language (default: every one the hotline has)")
+    q.add_argument("--json", action="store_true", help="print one JSON document, with the whole texts")
+    q = actions.add_parser(
+        "add",
+        help="store an admin's recording (wav, mp3, ogg...) of a prompt, checked and converted",
+        description="Convert FILE (any format ffmpeg reads) as every prompt is converted: 8 kHz mono, "
+        "silence trimmed, loudness set; refused with the reason when it is unreadable, silent or "
+        "too long, or for an unknown prompt or language. It is stored as "
+        "sounds/recorded/<lang>/<ID>.wav, replacing any earlier recording of that prompt, and the "
+        "next `hotline prompts` builds from it. The original file is not kept.",
+    )
+    q.add_argument("prompt_id", metavar="ID", help="the prompt, as named under prompts: in the YAML")
+    q.add_argument("file", metavar="FILE", help="the recording")
+    q.add_argument("--lang", metavar="CODE", help="its language (default: hotline.language)")
     p.set_defaults(func=cmd_prompts)
 
     p = sub.add_parser(
@@ -381,6 +556,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", metavar="SPAN|DATE", default="24h", help="24h, 7d, 90m, or an ISO date (default: 24h)"
     )
     p.set_defaults(func=cmd_callbacks)
+
+    p = sub.add_parser(
+        "emergency",
+        help="an announcement every caller hears before the menus: on, off, status, log",
+        description="Emergency mode: every caller first hears the announcement, then is offered a "
+        "callback when there is news. It ends by itself at its expiry. Needs an `emergency:` section in "
+        "the YAML; operators can also use its feature code with the PIN of `hotline credentials`.",
+    )
+    from hotline.emergency_cli import add_arguments as add_emergency_arguments
+
+    add_emergency_arguments(p)
+    p.set_defaults(func=cmd_emergency)
     return parser
 
 

@@ -24,6 +24,7 @@ VAR_ACTION: Final = "HOTLINE_ACTION"  # what the dialplan does next: one of ACTI
 VAR_QUEUE: Final = "HOTLINE_QUEUE"  # Asterisk queue name when ACTION_QUEUE
 VAR_GROUP: Final = "HOTLINE_GROUP"  # skill group id when ACTION_QUEUE
 VAR_LANG: Final = "HOTLINE_LANG"  # language the caller chose (also sets CHANNEL(language))
+CHANNEL_LANGUAGE: Final = "CHANNEL(language)"  # Asterisk's own sounds (SAY NUMBER, digits) follow it
 VAR_PATH: Final = "HOTLINE_PATH"  # the menu path, e.g. "main>heating>1", for the operator and the CDR
 VAR_CALL_ID: Final = "HOTLINE_CALL_ID"  # the engine's call id (== the channel's uniqueid)
 VAR_ERROR: Final = "HOTLINE_ERROR"  # set when the engine failed: the dialplan goes to the fallback
@@ -33,6 +34,7 @@ ACTION_HANGUP: Final = "hangup"
 
 # --- FastAGI scripts: agi://host:port/<script>[,args] -----------------------------------------------
 AGI_CALLBACK: Final = "callback"  # register a callback request; args: source, skill group
+AGI_EMERGENCY: Final = "emergency"  # an operator's feature code: PIN, then emergency mode on/off
 
 # --- Channel variables of a callback attempt (set by the engine's Originate, read by the dialplan) ----
 # Queue pause reasons of the callback dispatcher (an operator so paused is working, not on a break):
@@ -87,6 +89,14 @@ KEY_CALL: Final = REDIS_PREFIX + "call:{call_id}"  # hash: the journal of one ci
 KEY_CALL_LOG: Final = REDIS_PREFIX + "calllog"  # stream: one entry per call that left the IVR
 CALL_JOURNAL_TTL: Final = 7 * 24 * 3600  # seconds a call's journal is kept
 
+# Dialplan versions (hotline.versions): each applied version's files, its time and what changed.
+KEY_DP_VERSION: Final = REDIS_PREFIX + "dialplan:version:{n}"  # hash: files (JSON), applied_at, summary...
+KEY_DP_VERSIONS: Final = REDIS_PREFIX + "dialplan:versions"  # zset: version numbers by applied_at
+KEY_DP_CURRENT: Final = REDIS_PREFIX + "dialplan:current"  # string: the version new calls take
+KEY_DP_SEQ: Final = REDIS_PREFIX + "dialplan:seq"  # counter: the last version number given out
+KEY_DP_LOCK: Final = REDIS_PREFIX + "dialplan:lock"  # string: who is applying a change now
+DP_VERSIONS_KEPT: Final = 100  # older versions are forgotten
+
 # Callbacks (hotline.callbacks): every key under KEY_CB_PREFIX; the templates below are relative to it.
 KEY_CB_PREFIX: Final = REDIS_PREFIX + "cb:"
 CB_REQUEST: Final = "req:{id}"  # hash: one request's fields as text, its attempts as JSON (a:1, a:2...)
@@ -104,3 +114,10 @@ CB_RATE_CALLER: Final = "rate:caller:{caller}:{window}"  # counter: registration
 CB_RATE_GLOBAL: Final = "rate:global:{window}"  # counter: registrations of all callers per minute
 CB_HOLD: Final = "hold:{name}"  # string: who holds an operator being dialled or a group's reservations
 CB_RETENTION: Final = 30 * 24 * 3600  # seconds a finished (done, failed, cancelled) request is kept
+
+# Emergency mode (hotline.emergency): the announcement every caller hears before the menus.
+KEY_EMERGENCY: Final = REDIS_PREFIX + "emergency"  # string: the active announcement as JSON, TTL = expiry
+KEY_EMERGENCY_ARMED: Final = REDIS_PREFIX + "emergency:armed"  # string: the last one turned on, no TTL:
+# found without KEY_EMERGENCY, it expired unnoticed, and its expiry is logged
+KEY_EMERGENCY_LOG: Final = REDIS_PREFIX + "emergency:log"  # stream: every on, off and expiry
+EMERGENCY_LOG_MAXLEN: Final = 1000  # entries kept in KEY_EMERGENCY_LOG (approximately)

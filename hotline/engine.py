@@ -1,17 +1,22 @@
 """The engine process: FastAGI voice menus, the AMI live state and the call journal, wired in one place.
 
-Startup: load the dialplan (refused with file and line if broken), connect Redis, start the AMI client
-(it keeps reconnecting in the background, so the IVR answers even while AMI is down), then accept
-FastAGI calls. Shutdown in phases: stop taking calls, let live ones finish (grace), then force.
+Startup: load the dialplan (refused with file and line if broken), connect Redis and record the
+dialplan as the current version if it is not already (`hotline.versions`), start the AMI client (it
+keeps reconnecting in the background, so the IVR answers even while AMI is down), then accept FastAGI
+calls. While it runs, the engine follows the current version (applied by `hotline reload` or by its own
+SIGHUP) for new calls; a call keeps the version it started with. Shutdown in phases: stop taking calls,
+let live ones finish (grace), then force.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
+import time
 from types import TracebackType
 from typing import Self
 from zoneinfo import ZoneInfo
@@ -19,16 +24,23 @@ from zoneinfo import ZoneInfo
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import RedisError
 
 from hotline.callbacks.model import Registration, Source
 from hotline.callbacks.store import CallbackStore
 from hotline.constants import queue_name
 from hotline.dialplan import load_dialplan
+from hotline.dialplan.calendar import group_schedule
+from hotline.dialplan.diff import summarize
 from hotline.dialplan.model import Dialplan
+from hotline.errors import ConfigError, HotlineError
 from hotline.log import get_logger
+from hotline.reload import Reloader
 from hotline.secrets import Secrets, load_or_create
 from hotline.settings import Settings
+from hotline.versions import VersionError, VersionStore, load_files, snapshot
 from ivr.app import Clock, IvrApp, utc_now
+from ivr.emergency_flow import emergency_access
 from ivr.server import FastAgiServer
 from router.ami import AmiClient
 from router.callback_sources import EVENTS as CALLBACK_SOURCE_EVENTS
@@ -60,6 +72,7 @@ class Engine:
         grace: float = 30.0,
     ) -> None:
         self.settings = settings
+        self._given = dialplan is not None  # a test's own dialplan: not recorded as a version
         self.dialplan = dialplan or load_dialplan(settings.dialplan_path)
         self.secrets: Secrets = load_or_create(settings.state_dir, self.dialplan.operators)
         self.clock = clock
@@ -77,6 +90,9 @@ class Engine:
                 retry=REDIS_RETRY,
             )
         )
+        self.versions = VersionStore(self.redis, clock=time.time)
+        self._watcher: asyncio.Task[None] | None = None
+        self._seen_version: int | None = None
         self.journal = CallJournal(self.redis)
         self.callbacks = CallbackStore(self.redis, clock=self.timestamp)
         self.ami = AmiClient(
@@ -90,12 +106,13 @@ class Engine:
         self.ami.on_event(JOURNAL_EVENTS, self.journal.on_event)
         self.sources = CallbackSources(self.callbacks, lambda: self.dialplan, self.register_callback)
         self.ami.on_event(CALLBACK_SOURCE_EVENTS, self.sources.on_event)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.dispatcher = Dispatcher(
             self.ami,
             self.state,
             self.callbacks,
             lambda: self.dialplan,
-            owner=f"{socket.gethostname()}:{os.getpid()}",
+            owner=self.owner,
             clock=self.timestamp,
             lease_seconds=settings.callback_lease_seconds,
         )
@@ -106,6 +123,7 @@ class Engine:
             on_summary=self.journal.record_ivr,
             register=self.register_callback,
             estimate=self.expected_wait,
+            emergency=emergency_access(self.redis, self.secrets.emergency_pin, self.timestamp),
         )
         self.agi = FastAgiServer(self.ivr.handle, host=settings.host, port=settings.agi_port)
 
@@ -127,7 +145,7 @@ class Engine:
             policy=d.callbacks,
             sla_minutes=d.callback_sla_minutes(group),
             tz=ZoneInfo(d.hotline.timezone),
-            hours=d.hours if source is Source.CLOSED else None,
+            hours=group_schedule(d, group) if source is Source.CLOSED else None,
             waited=waited,
         )
         self.dispatcher.wake()
@@ -144,6 +162,8 @@ class Engine:
 
     async def start(self) -> None:
         await self.redis.ping()
+        await self._adopt_version()
+        self._watcher = asyncio.create_task(self._follow_versions(), name="engine.versions")
         await self.router.start()
         await self.dispatcher.start()
         await self.agi.start()
@@ -154,7 +174,90 @@ class Engine:
             number=self.dialplan.hotline.number,
         )
 
+    async def _adopt_version(self) -> None:
+        """At start, the admins' files are what the hotline runs (`hotline sandbox up` rendered them):
+        recorded as a version when they are not the current one already. A dialplan given by a test is
+        not recorded; it is replaced only when a change is applied while the engine runs."""
+        for _ in range(3):  # another engine may record the same files at the same moment
+            current = await self.versions.current()
+            if self._given:
+                self._seen_version = current.number if current else None
+                return
+            files = await asyncio.to_thread(snapshot, self.settings.dialplan_path)
+            if current is not None and current.files == files:
+                self._use(current.number, self.dialplan)
+                return
+            old = await asyncio.to_thread(load_files, current.files) if current else None
+            try:
+                version = await self.versions.record(
+                    files,
+                    summarize(old, self.dialplan),
+                    source="start",
+                    by=self.owner,
+                    expect=current.number if current else None,
+                )
+            except VersionError:
+                continue
+            self._use(version.number, self.dialplan)
+            return
+        raise HotlineError("the dialplan version kept changing while the engine started: start it again")
+
+    def _use(self, number: int, dialplan: Dialplan) -> None:
+        """New calls take `dialplan` from now on; calls in progress keep the one they started with."""
+        self.dialplan = dataclasses.replace(dialplan, version=number)
+        self._seen_version = number
+
+    async def _follow_versions(self, every: float = 1.0) -> None:
+        """Take each version applied while the engine runs (by `hotline reload` from any process)."""
+        failed: int | None = None
+        while True:
+            await asyncio.sleep(every)
+            try:
+                number = await self.versions.current_number()
+                if number is None or number == self._seen_version or number == failed:
+                    continue
+                version = await self.versions.get(number)
+                if version is None:
+                    continue
+                dialplan = await asyncio.to_thread(load_files, version.files)
+            except RedisError as exc:
+                log.warning("engine.versions.redis_unavailable", error=str(exc))
+                continue
+            except ConfigError as exc:  # applied by an older program that read it differently
+                failed = number
+                log.error("engine.versions.refused", version=number, problems=[str(p) for p in exc.problems])
+                continue
+            previous = self._seen_version
+            self._use(number, dialplan)
+            log.info(
+                "engine.dialplan.switched", version=number, previous=previous, summary=list(version.summary)
+            )
+
+    async def reload(self) -> None:
+        """Apply the admins' files now (SIGHUP): as `hotline reload` does, logged instead of printed."""
+        try:
+            applied = await Reloader(
+                self.settings, self.redis, progress=lambda m: log.info("reload.progress", step=m)
+            ).apply_path(self.settings.dialplan_path, source="SIGHUP", by=self.owner)
+        except ConfigError as exc:
+            log.error(
+                "reload.refused",
+                problems=[str(p) for p in exc.problems],
+                hint="the hotline keeps the current version; fix the files and send SIGHUP again",
+            )
+            return
+        except HotlineError as exc:
+            log.error("reload.failed", error=str(exc))
+            return
+        version = applied.version
+        if version.number != self._seen_version or self.dialplan.version != version.number:
+            self._use(version.number, await asyncio.to_thread(load_files, version.files))
+
     async def close(self, grace: float | None = None) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         await self.agi.close(self.grace if grace is None else grace)
         await self.dispatcher.close()
         await self.router.close()
@@ -193,6 +296,15 @@ async def serve_forever(settings: Settings, clock: Clock = utc_now) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
+    reloads: set[asyncio.Task[None]] = set()
+
+    def on_hangup() -> None:
+        log.info("engine.sighup", hint="validating and applying the dialplan files")
+        task = asyncio.create_task(engine.reload(), name="engine.reload")
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_hangup)
     try:
         await stop.wait()
         closing = asyncio.create_task(engine.close())
@@ -208,6 +320,6 @@ async def serve_forever(settings: Settings, clock: Clock = utc_now) -> int:
             await engine.redis.aclose()
         forced.cancel()
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
     return 0

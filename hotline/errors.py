@@ -18,6 +18,7 @@ HotlineException
     │   ├── AmiActionFailed     Asterisk answered Response: Error
     │   └── AmiOutcomeUnknown   the link dropped after the action was written: it may or may not
     │                           have run, so it must be reconciled, never blindly sent again
+    ├── EmergencyError      emergency mode: an expiry out of range, no emergency section, Redis down
     └── CallbackError       the callback engine
         ├── NumberRefused       a number we will not call back (reason code)
         ├── CallbackRefused     a request refused by the rate limits (reason code)
@@ -129,6 +130,10 @@ class AmiActionFailed(AmiError):
 
 class AmiOutcomeUnknown(AmiError):
     """The link dropped after an action was written and before its response: reconcile, do not resend."""
+
+
+class EmergencyError(HotlineError):
+    """Emergency mode cannot be turned on, off or read; the message says what to do instead."""
 
 
 # --- Callbacks (hotline.callbacks) -------------------------------------------------------------------

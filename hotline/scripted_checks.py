@@ -28,8 +28,9 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from hotline.dialplan import CHECKS_FILES
+from hotline.dialplan.calendar import line_schedule
 from hotline.dialplan.fields import Fields, did_you_mean
-from hotline.dialplan.model import DTMF_KEYS, WEEKDAYS, Dialplan, Span
+from hotline.dialplan.model import DTMF_KEYS, Dialplan, Span
 from hotline.dialplan.strictyaml import Mapping, Node, read_yaml
 from hotline.errors import ConfigError, ScriptError
 from hotline.simulate import Transcript, parse_at, parse_keys, simulate
@@ -91,14 +92,12 @@ def checks_beside(dialplan_path: str | Path) -> Path | None:
 
 
 def first_opening(dialplan: Dialplan) -> dt.datetime:
-    """When a check without `at` calls: the first opening of the reference week (Monday 08:00 with the
-    default hours); Monday noon when the line never opens."""
+    """When a check without `at` calls: the first opening from the reference Monday on, under the
+    calendar (Monday 08:00 with the default hours; the next Monday's when the calendar has holidays that
+    week); the reference Monday noon when the line never opens."""
     zone = ZoneInfo(dialplan.hotline.timezone)
-    for offset, day in enumerate(WEEKDAYS):
-        ranges = dialplan.hours.days.get(day, ())
-        if ranges:
-            return dt.datetime.combine(REFERENCE_MONDAY + dt.timedelta(days=offset), ranges[0].start, zone)
-    return dt.datetime.combine(REFERENCE_MONDAY, dt.time(12), zone)
+    monday = dt.datetime.combine(REFERENCE_MONDAY, dt.time(0), zone)
+    return line_schedule(dialplan).next_opening(monday) or monday.replace(hour=12)
 
 
 def load_checks(path: str | Path, dialplan: Dialplan) -> list[ScriptedCheck]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hotline.emergency.pin import is_pin, new_pin
 from hotline.errors import HotlineError
 
 _FILE = "secrets.json"
@@ -26,9 +27,11 @@ def new_secret() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Secrets:
-    ami: str
+    ami: str  # the engine's AMI user: the least privilege that works (render/manager.py)
     redis: str
     operators: dict[str, str]  # operator id -> SIP password
+    ami_reload: str = ""  # the AMI user that only `hotline reload` logs in as (Reload of modules)
+    emergency_pin: str = ""  # digits: the PIN of the emergency feature code (hotline.emergency.pin)
 
 
 def load_or_create(state_dir: Path, operator_ids: Iterable[str]) -> Secrets:
@@ -44,15 +47,23 @@ def load_or_create(state_dir: Path, operator_ids: Iterable[str]) -> Secrets:
                 "(operators' phones must then be given their new passwords)"
             ) from exc
     ami = data.get("ami")
+    ami_reload = data.get("ami_reload")
     redis_pw = data.get("redis")
     ops_raw = data.get("operators")
+    pin = data.get("emergency_pin")
     ops: dict[str, str] = dict(ops_raw) if isinstance(ops_raw, dict) else {}
     changed = False
     if not isinstance(ami, str) or len(ami) < 24:
         ami = new_secret()
         changed = True
+    if not isinstance(ami_reload, str) or len(ami_reload) < 24:
+        ami_reload = new_secret()
+        changed = True
     if not isinstance(redis_pw, str) or len(redis_pw) < 24:
         redis_pw = new_secret()
+        changed = True
+    if not is_pin(pin):
+        pin = new_pin()
         changed = True
     for op in operator_ids:
         if not isinstance(ops.get(op), str) or len(ops[op]) < 24:
@@ -63,6 +74,8 @@ def load_or_create(state_dir: Path, operator_ids: Iterable[str]) -> Secrets:
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"ami": ami, "redis": redis_pw, "operators": ops}, fh, indent=2, sort_keys=True)
+            data = {"ami": ami, "ami_reload": ami_reload, "redis": redis_pw, "operators": ops}
+            data["emergency_pin"] = pin
+            json.dump(data, fh, indent=2, sort_keys=True)
         os.replace(tmp, path)
-    return Secrets(ami=ami, redis=redis_pw, operators=ops)
+    return Secrets(ami=ami, redis=redis_pw, operators=ops, ami_reload=ami_reload, emergency_pin=str(pin))

@@ -45,6 +45,7 @@ class Settings:
     rtp_start: int = 10000
     rtp_end: int = 10999
     ami_username: str = "hotline-engine"
+    ami_reload_username: str = "hotline-reload"  # only `hotline reload`: may reload Asterisk's modules
     asterisk_sounds_dir: str = "/var/lib/hotline/sounds"  # the prompts, as Asterisk sees the path
     callback_lease_seconds: int = 90  # an engine that dies mid-dispatch is taken over after this long
 

@@ -19,14 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from structlog.contextvars import bound_contextvars
 
 from hotline.callbacks.model import Registration, Request, Source
-from hotline.dialplan.model import DTMF_KEYS, Dialplan
+from hotline.dialplan import prompt_ids as ids
+from hotline.dialplan.calendar import line_schedule
+from hotline.dialplan.model import DTMF_KEYS, Dialplan, Prompt
+from hotline.emergency.model import Announcement
 from hotline.errors import ScriptError
 from ivr.callback_flow import offer_when_closed, request_callback
 from ivr.menu import Outcome, format_path, run_menu
@@ -88,8 +91,9 @@ def parse_at(text: str, timezone: str) -> dt.datetime:
 class Event:
     """One thing on the line, in order."""
 
-    kind: Literal["prompt", "key", "timeout", "says", "typed"]
-    value: str  # the prompt's id; the key; the seconds waited; the digits or number said; the digits typed
+    kind: Literal["prompt", "key", "timeout", "says", "typed", "language"]
+    value: str  # the prompt's id; the key; the seconds waited; the digits or number said; the digits
+    # typed; the language the call switched to (a language key)
     text: str = ""  # a prompt: its words, in the transcript's language
     during: str = ""  # a key: the prompt (or the digits said) it interrupted; "" when pressed in a wait
 
@@ -114,7 +118,7 @@ class Transcript:
 
     at: dt.datetime  # in the hotline's time zone
     open: bool  # within business hours
-    language: str  # of the prompts' texts shown
+    language: str  # of the prompts' texts shown (a language key switches it: a "language" event)
     keys: tuple[str, ...]  # as parsed from the notation
     events: tuple[Event, ...]
     outcome: Outcome  # the menus' decision, as the call journal records it
@@ -153,6 +157,11 @@ class ScriptedCaller:
             return None
         self.events.append(Event("key", key))
         return key
+
+    async def set_language(self, language: str) -> None:
+        """A language key: the texts shown from now on are in `language`."""
+        self.language = language
+        self.events.append(Event("language", language))
 
     async def say_digits(self, digits: str, escape_digits: str) -> str | None:
         self.events.append(Event("says", digits))
@@ -217,6 +226,7 @@ def simulate(
     language: str | None = None,
     *,
     caller_id: str = SAMPLE_CALLER,
+    emergency: str | None = None,
 ) -> Transcript:
     """Walk the menus as a caller pressing `keys` (`KEYS_HELP`) at `when` (a time without a zone is the
     hotline's local time), showing the prompts' texts in `language` (default: the hotline's).
@@ -233,9 +243,12 @@ def simulate(
         )
     zone = ZoneInfo(dialplan.hotline.timezone)
     at = when.replace(tzinfo=zone) if when.tzinfo is None else when.astimezone(zone)
+    announcement = None
+    if emergency is not None:  # emergency mode on: its words are shown as the prompt em_announcement
+        dialplan, announcement = _with_announcement(dialplan, emergency, language, at)
     caller = ScriptedCaller(dialplan, pressed, language)
     with bound_contextvars(simulated=True):  # the callback flow's log lines say that nothing happened
-        outcome, ending = _complete(_call(dialplan, caller, at, caller_id))
+        outcome, ending = _complete(_call(dialplan, caller, at, caller_id, announcement))
     notes = []
     if ending.action == "queue" and ending.callback is None and dialplan.callbacks.offer_over_wait > 0:
         notes.append(
@@ -249,7 +262,7 @@ def simulate(
         )
     return Transcript(
         at=at,
-        open=dialplan.hours.is_open(at),
+        open=line_schedule(dialplan).is_open(at),
         language=language,
         keys=pressed,
         events=tuple(caller.events),
@@ -260,17 +273,34 @@ def simulate(
     )
 
 
+def _with_announcement(
+    dialplan: Dialplan, text: str, language: str, at: dt.datetime
+) -> tuple[Dialplan, Announcement]:
+    """The dialplan with `em_announcement` saying `text`, and the announcement `--emergency` stands for."""
+    if dialplan.emergency is None:
+        raise ScriptError("--emergency: the dialplan has no `emergency:` section, so no caller hears one")
+    group = dialplan.emergency.callback_group or dialplan.hotline.general_group
+    prompt = Prompt(ids.EM_ANNOUNCEMENT, {language: text, dialplan.hotline.language: text})
+    now = at.timestamp()
+    announcement = Announcement("simulated", text, language, "", group, now, now + 3600, "simulate")
+    return replace(dialplan, prompts={**dialplan.prompts, ids.EM_ANNOUNCEMENT: prompt}), announcement
+
+
 async def _call(
-    dialplan: Dialplan, caller: ScriptedCaller, at: dt.datetime, caller_id: str
+    dialplan: Dialplan,
+    caller: ScriptedCaller,
+    at: dt.datetime,
+    caller_id: str,
+    announcement: Announcement | None = None,
 ) -> tuple[Outcome, Ending]:
     """What `IvrApp.handle_menus` does with a call, minus the offer before queueing (module docstring)."""
-    outcome = await run_menu(dialplan, caller, at)
+    outcome = await run_menu(dialplan, caller, at, emergency=announcement)
     if outcome.kind == "queue":
         return outcome, Ending("queue", outcome.group)
     if outcome.kind == "hangup" or outcome.group is None:
         return outcome, Ending("hangup")
     group = outcome.group
-    source = Source.MENU
+    source = Source.EMERGENCY if outcome.reason == "emergency" else Source.MENU
     if outcome.reason == "closed":
         if not await offer_when_closed(caller):
             await caller.play("cb_goodbye", "")
@@ -314,6 +344,8 @@ def describe(t: Transcript, hotline_name: str = "") -> list[str]:
             lines.append(_line("key", f"{event.value:<20} {where}"))
         elif event.kind == "timeout":
             lines.append(_line("timeout", f"{event.value} s without a key"))
+        elif event.kind == "language":
+            lines.append(_line("language", f"{event.value}: every prompt from here on is in {event.value}"))
         else:
             lines.append(_line(event.kind, event.value))
     o = t.outcome

@@ -15,15 +15,18 @@ from dataclasses import dataclass
 
 from hotline import constants as c
 from hotline.callbacks.model import Registrar, Source
+from hotline.dialplan import prompt_ids as ids
 from hotline.dialplan.model import Dialplan
-from hotline.errors import CallbackRefused, CallHangup
+from hotline.errors import AgiCommandError, CallbackRefused, CallHangup
 from hotline.log import get_logger
 from hotline.prompts import prompt_path
 from ivr.callback_flow import offer_before_queue, offer_when_closed, request_callback
 from ivr.channel import AgiChannel
+from ivr.emergency_flow import EmergencyAccess, endpoint_of, operator_session, read_announcement
 from ivr.menu import Outcome, format_path, run_menu
 from router.estimate import WaitEstimate
 
+EMERGENCY_SILENCE = 4  # seconds of silence that end an announcement recorded on a phone
 MAX_QUEUE_WAIT = 4 * 3600.0  # seconds: a longer wait is a clock gone wrong, not a caller
 
 log = get_logger("ivr.app")
@@ -50,6 +53,7 @@ class CallSummary:
     started: float
     ivr_seconds: float
     last_prompt: str | None = None  # what the caller was hearing last (where they hung up, if they did)
+    version: int = 0  # the dialplan version the call was walked on, start to end
 
 
 class AgiCallerIO:
@@ -60,12 +64,25 @@ class AgiCallerIO:
         self.sounds_dir = sounds_dir
         self.language = language
         self.last_prompt: str | None = None
+        self.sounds: dict[str, str] = {}  # prompt id -> a sound outside the prompts (the announcement)
 
     async def play(self, prompt_id: str, escape_digits: str) -> str | None:
         self.last_prompt = prompt_id
-        return await self.channel.stream_file(
-            prompt_path(self.sounds_dir, self.language, prompt_id), escape_digits
-        )
+        path = self.sounds.get(prompt_id) or prompt_path(self.sounds_dir, self.language, prompt_id)
+        return await self.channel.stream_file(path, escape_digits)
+
+    def use_announcement(self, sound: str) -> None:
+        self.sounds[ids.EM_ANNOUNCEMENT] = sound
+
+    async def record(self, sound: str, max_seconds: int) -> None:
+        """RECORD FILE: a WAV after a beep, until #, `max_seconds` or EMERGENCY_SILENCE s of silence."""
+        reply = await self.channel.command(
+            "RECORD FILE", sound, "wav", "#", max_seconds * 1000, 0, "BEEP", f"s={EMERGENCY_SILENCE}",
+            reply_timeout=max_seconds + 30.0,
+        )  # fmt: skip
+        if reply.result.startswith("-"):
+            await self.channel.get_variable(c.VAR_CALL_ID)  # CallHangup on a dead channel
+            raise AgiCommandError(reply.code, f"RECORD FILE failed: {reply.raw!r}", "RECORD FILE")
 
     async def say_digits(self, digits: str, escape_digits: str) -> str | None:
         return await self.channel.say_digits(digits, escape_digits)
@@ -80,6 +97,14 @@ class AgiCallerIO:
     async def wait_digit(self, timeout: float) -> str | None:  # noqa: ASYNC109 - CallerIO's signature
         return await self.channel.wait_for_digit(timeout)
 
+    async def set_language(self, language: str) -> None:
+        """Prompts from now on in `language`; the channel's language too, for Asterisk's own sounds and
+        for the dialplan after the AGI script (HOTLINE_LANG)."""
+        self.language = language
+        await self.channel.set_variable(c.VAR_LANG, language)
+        await self.channel.set_variable(c.CHANNEL_LANGUAGE, language)
+        log.info("ivr.language", language=language)
+
 
 class IvrApp:
     """The FastAGI handler: one instance per engine, one `handle` call per citizen's call."""
@@ -93,6 +118,7 @@ class IvrApp:
         on_summary: Callable[[CallSummary], Awaitable[None]] | None = None,
         register: Registrar | None = None,
         estimate: WaitEstimator | None = None,
+        emergency: EmergencyAccess | None = None,
     ) -> None:
         self._dialplan = dialplan
         self.sounds_dir = sounds_dir
@@ -100,13 +126,27 @@ class IvrApp:
         self._on_summary = on_summary
         self._register = register
         self._estimate = estimate
+        self._emergency = emergency
 
     async def handle(self, channel: AgiChannel) -> None:
         """One FastAGI session: `hotline` walks the menus, `callback,<source>,<group>` registers a request."""
-        if channel.env.network_script == c.AGI_CALLBACK:
+        if channel.env.network_script == c.AGI_EMERGENCY:
+            await self.handle_emergency(channel)
+        elif channel.env.network_script == c.AGI_CALLBACK:
             await self.handle_callback(channel)
         else:
             await self.handle_menus(channel)
+
+    async def handle_emergency(self, channel: AgiChannel) -> None:
+        """An operator's feature code: the PIN, then emergency mode on, off or heard (`emergency_flow`)."""
+        dialplan = self._dialplan()
+        io = AgiCallerIO(channel, self.sounds_dir, dialplan.hotline.language)
+        who = endpoint_of(channel.env.channel)
+        if self._emergency is None:
+            log.warning("emergency.unavailable", by=who)
+            return
+        done = await operator_session(io, dialplan, self._emergency, who=who, sounds_dir=self.sounds_dir)
+        log.info("emergency.feature_code", by=who, done=done)
 
     async def handle_callback(self, channel: AgiChannel) -> None:
         dialplan = self._dialplan()
@@ -166,15 +206,20 @@ class IvrApp:
                         call_id=channel.env.uniqueid,
                         caller=channel.env.callerid,
                         outcome=outcome,
-                        language=language,
+                        language=io.language,  # the caller's choice, when they pressed a language key
                         started=started,
                         ivr_seconds=time.time() - started,
                         last_prompt=io.last_prompt,
+                        version=dialplan.version,
                     )
                 )
 
         try:
-            outcome = await run_menu(dialplan, io, self.clock())
+            store = None if self._emergency is None else self._emergency.store
+            announcement = await read_announcement(store, dialplan)
+            if announcement is not None:
+                io.use_announcement(announcement.sound)
+            outcome = await run_menu(dialplan, io, self.clock(), emergency=announcement)
         except CallHangup:
             log.info("ivr.caller_hung_up", during=io.last_prompt)
             await summary(None)  # Redis, not Asterisk: the journal can still be written
@@ -200,12 +245,22 @@ class IvrApp:
             else:
                 await io.play("cb_goodbye", "")
                 await channel.set_variable(c.VAR_ACTION, c.ACTION_HANGUP)
+        elif outcome.kind == "callback" and outcome.reason == "emergency":
+            assert outcome.group is not None
+            await self._callback(channel, io, dialplan, outcome.group, Source.EMERGENCY)
         elif outcome.kind == "callback":
             assert outcome.group is not None
             await self._callback(channel, io, dialplan, outcome.group, Source.MENU)
         else:
             await channel.set_variable(c.VAR_ACTION, c.ACTION_HANGUP)
-        log.info("ivr.outcome", kind=outcome.kind, group=outcome.group, reason=outcome.reason, path=path)
+        log.info(
+            "ivr.outcome",
+            kind=outcome.kind,
+            group=outcome.group,
+            reason=outcome.reason,
+            path=path,
+            language=io.language,
+        )
         await summary(outcome)
 
     async def _before_queue(

@@ -5,12 +5,22 @@ nothing of AGI and is tested with a scripted fake.
 
 How a call goes (docs/dialplan.md tells admins the same):
 
-- `now` is converted to `hotline.timezone`. Outside `hours`, `entry.closed` is performed and the call
-  ends there (reason "closed").
+- Emergency mode: when `run_menu` is given an announcement, it is played first, open or closed, then
+  `em_callback_offer`: 1 ends the menu walk as a callback for the announcement's group (reason
+  "emergency"); any other key or silence goes on with the call as below (`ivr.emergency_flow.announce`).
+- `now` is converted to `hotline.timezone`. Outside `hours` (under the production calendar,
+  `hotline.dialplan.calendar`), `entry.closed` is performed and the call ends there (reason "closed").
+- A `queue` or `callback` action for a skill group that is closed then (its own `hours`) ends the call
+  like the closed line (reason "closed", `_Call.group_closed`): `entry.closed` with that group calling
+  back, and the group's `closed_prompt` instead of the line's prompt.
 - Any key interrupts a prompt, so a caller who knows the menu need not listen to it, and a wrong key
   is answered at once rather than ignored.
 - `entry.greeting` is played first: a key pressed during it is the first menu's choice (type-ahead),
   and the menu prompt is then not played.
+- A key of `entry.language_keys`, pressed during the greeting or anywhere in the first menu, switches
+  the call to its language (`CallerIO.set_language`): every prompt from then on is played in it. Like
+  the repeat key it is no attempt, counts as a visit, and the first menu's prompt is played again (now
+  in that language).
 - In a menu, its prompt is played; if no key was pressed during it, the engine waits `timeout`
   seconds for one.
   - an option key performs its action: `menu` goes there (prompt of the action first, if any)
@@ -44,12 +54,15 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from hotline.dialplan.calendar import group_schedule, line_schedule
 from hotline.dialplan.model import DTMF_KEYS, Action, Dialplan, Menu
+from hotline.emergency.model import Announcement
+from ivr.emergency_flow import CALLBACK_KEY, EMERGENCY_STEP, announce
 
 MAX_MENU_VISITS = 30
 
-StepResult = Literal["chosen", "invalid", "timeout", "repeat"]
-Reason = Literal["chosen", "closed", "retries_exhausted", "loop_guard"]
+StepResult = Literal["chosen", "invalid", "timeout", "repeat", "language"]
+Reason = Literal["chosen", "closed", "retries_exhausted", "loop_guard", "emergency"]
 
 
 class CallerIO(Protocol):
@@ -61,6 +74,10 @@ class CallerIO(Protocol):
 
     async def wait_digit(self, timeout: float) -> str | None:  # noqa: ASYNC109 - Asterisk waits, not asyncio
         """Wait up to `timeout` seconds for a key; None when none came."""
+        ...
+
+    async def set_language(self, language: str) -> None:
+        """From now on play every prompt, and Asterisk's own sounds, in `language` (a language key)."""
         ...
 
 
@@ -99,11 +116,20 @@ def format_path(path: Sequence[Step]) -> str:
 
 
 async def run_menu(
-    dialplan: Dialplan, io: CallerIO, now: dt.datetime, *, max_visits: int = MAX_MENU_VISITS
+    dialplan: Dialplan,
+    io: CallerIO,
+    now: dt.datetime,
+    *,
+    max_visits: int = MAX_MENU_VISITS,
+    emergency: Announcement | None = None,
 ) -> Outcome:
-    """Walk the caller through the menus; `now` (timezone-aware) decides business hours."""
+    """Walk the caller through the menus; `now` (timezone-aware) decides business hours. `emergency`: the
+    active announcement, heard first (the caller of `run_menu` reads it: the walk itself reads nothing)."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("run_menu needs a timezone-aware time")
+    if emergency is not None and await announce(io, emergency):
+        path = (Step(EMERGENCY_STEP, CALLBACK_KEY, "chosen"),)
+        return Outcome("callback", "emergency", path, group=emergency.group)
     return await _Call(dialplan, io, max_visits).run(now)
 
 
@@ -114,10 +140,11 @@ class _Call:
         self.max_visits = max_visits
         self.visits = 0
         self.path: list[Step] = []
+        self.local = dt.datetime.min  # when the call came in, local time (set by `run`)
 
     async def run(self, now: dt.datetime) -> Outcome:
-        local = now.astimezone(ZoneInfo(self.dp.hotline.timezone))
-        if not self.dp.hours.is_open(local):
+        local = self.local = now.astimezone(ZoneInfo(self.dp.hotline.timezone))
+        if not line_schedule(self.dp).is_open(local):
             return await self.finish(self.dp.entry.closed, "closed")
         menu = self.dp.menus[self.dp.entry.menu]
         typed = await self.play(self.dp.entry.greeting, DTMF_KEYS) if self.dp.entry.greeting else None
@@ -146,6 +173,13 @@ class _Call:
                     return menu.on_failure, "loop_guard"
                 key = None
                 continue
+            if key is not None and menu.id == self.dp.entry.menu and key in self.dp.entry.language_keys:
+                self.path.append(Step(menu.id, key, "language"))
+                await self.io.set_language(self.dp.entry.language_keys[key].language)
+                if self.count_visit():
+                    return menu.on_failure, "loop_guard"
+                key = None
+                continue
             if key is not None and key in menu.options:
                 self.path.append(Step(menu.id, key, "chosen"))
                 return menu.options[key], "chosen"
@@ -166,6 +200,12 @@ class _Call:
         """Play the last prompt and say where the call goes."""
         if action.kind == "menu":  # only after the loop guard: a menu cannot be where a call ends
             action = Action("queue", self.dp.hotline.general_group)
+        if (
+            reason != "closed"
+            and action.kind in ("queue", "callback")
+            and not group_schedule(self.dp, action.target).is_open(self.local)
+        ):
+            action, reason = self.group_closed(action.target), "closed"
         path = tuple(self.path)
         if action.kind == "queue":
             prompt = action.prompt or self.dp.entry.transfer_prompt
@@ -178,6 +218,17 @@ class _Call:
             return Outcome("callback", reason, path, group=action.target)
         await self.play(action.target, "")
         return Outcome("hangup", reason, path, farewell=action.target)
+
+    def group_closed(self, group: str) -> Action:
+        """What a caller gets who chose a group outside its own hours while the line is open:
+        `entry.closed` as for the closed line, with the chosen group calling back (a callback request is
+        due at the group's next opening) and the group's `closed_prompt`, if any, instead of the line's."""
+        closed = self.dp.entry.closed
+        prompt = self.dp.skill_groups[group].closed_prompt
+        if closed.kind == "hangup":
+            return Action("hangup", prompt or closed.target)
+        target = group if closed.kind == "callback" else closed.target
+        return Action(closed.kind, target, prompt or closed.prompt)
 
     async def play(self, prompt: str, escape_digits: str) -> str | None:
         key = await self.io.play(prompt, escape_digits)

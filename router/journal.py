@@ -39,6 +39,7 @@ class CallRecord:
     talk: int | None
     ended_by: str  # caller | agent | abandoned | ""
     hung_up: bool
+    version: int | None = None  # the dialplan version the IVR walked the call on
 
     @classmethod
     def from_hash(cls, call_id: str, h: Mapping[str, str]) -> CallRecord:
@@ -59,6 +60,7 @@ class CallRecord:
             talk=opt_int("talk"),
             ended_by=h.get("ended_by", ""),
             hung_up="ended_at" in h,
+            version=opt_int("version"),
         )
 
 
@@ -82,6 +84,7 @@ class CallJournal:
             "group": (o.group or "") if o else "",
             "language": summary.language,
             "ivr_seconds": f"{summary.ivr_seconds:.1f}",
+            "version": str(summary.version),
         }
         key = self.key(summary.call_id)
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -37,6 +37,7 @@ class Source(enum.StrEnum):
     LINES_BUSY = "lines_busy"  # beyond the hotline's line capacity
     CLOSED = "closed"  # left outside business hours: due at the next opening, first in line
     MENU = "menu"  # the menu's own "call me back" option
+    EMERGENCY = "emergency"  # offered after the emergency announcement: called back with the news
 
 
 class AttemptResult(enum.StrEnum):

@@ -12,9 +12,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from hotline.callbacks.model import Attempt, AttemptResult, Request, Source
-from hotline.dialplan.model import CallbackPolicy, WeeklyHours
-
-SEARCH_DAYS = 8  # a week of opening hours, plus today
+from hotline.dialplan.calendar import SEARCH_DAYS, OpenHours
+from hotline.dialplan.model import CallbackPolicy
 
 
 def local(ts: float, tz: ZoneInfo) -> dt.datetime:
@@ -50,8 +49,9 @@ def out_of_quiet(ts: float, policy: CallbackPolicy, tz: ZoneInfo) -> float:
     return at_local(day, quiet.end, tz, after=ts)
 
 
-def next_opening(after: float, hours: WeeklyHours, policy: CallbackPolicy, tz: ZoneInfo) -> float:
-    """The first instant at or after `after` when the hotline is open and it is not quiet hours.
+def next_opening(after: float, hours: OpenHours, policy: CallbackPolicy, tz: ZoneInfo) -> float:
+    """The first instant at or after `after` when `hours` are open (the line's or a skill group's, under
+    the production calendar: holidays are skipped, short days close early) and it is not quiet hours.
 
     When opening hours and quiet hours never leave a common instant, the first opening moved out of
     the quiet hours; with no opening hours at all, `after` moved out of the quiet hours.
@@ -60,7 +60,7 @@ def next_opening(after: float, hours: WeeklyHours, policy: CallbackPolicy, tz: Z
     start_day = local(after, tz).date()
     for offset in range(SEARCH_DAYS + 1):
         day = start_day + dt.timedelta(days=offset)
-        for span in hours.days.get(_weekday(day), ()):
+        for span in hours.day_ranges(day):
             begin = max(at_local(day, span.start, tz), after)
             end = at_local(day, span.end, tz)
             if begin >= end:
@@ -73,10 +73,6 @@ def next_opening(after: float, hours: WeeklyHours, policy: CallbackPolicy, tz: Z
     return out_of_quiet(after if first_open is None else first_open, policy, tz)
 
 
-def _weekday(day: dt.date) -> str:
-    return ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()]
-
-
 def due_at(
     created_at: float,
     sla_minutes: int,
@@ -84,10 +80,10 @@ def due_at(
     *,
     policy: CallbackPolicy,
     tz: ZoneInfo,
-    hours: WeeklyHours | None = None,
+    hours: OpenHours | None = None,
 ) -> float:
-    """The deadline of a new request: created + the group's SLA; a request left while the hotline was
-    closed is due at the next opening (when callbacks may be placed), first in line."""
+    """The deadline of a new request: created + the group's SLA; a request left while the hotline (or its
+    group, `hours`) was closed is due at the next opening (when callbacks may be placed), first in line."""
     if source is Source.CLOSED and hours is not None:
         return next_opening(created_at, hours, policy, tz)
     return created_at + sla_minutes * 60.0
@@ -127,7 +123,7 @@ def next_attempt_at(
     request: Request,
     now: float,
     tz: ZoneInfo,
-    hours: WeeklyHours | None = None,
+    hours: OpenHours | None = None,
 ) -> float:
     """When the request's next attempt may be placed: after the backoff of its last attempt, never in
     quiet hours, and, when `hours` is given, only while the hotline is open. A request left while the

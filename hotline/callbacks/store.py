@@ -48,7 +48,8 @@ from hotline.callbacks.model import (
 )
 from hotline.callbacks.numbers import mask, normalise
 from hotline.constants import CB_RETENTION, KEY_CB_PREFIX
-from hotline.dialplan.model import CallbackPolicy, NumberRules, WeeklyHours
+from hotline.dialplan.calendar import OpenHours
+from hotline.dialplan.model import CallbackPolicy, NumberRules
 from hotline.errors import NumberRefused, StaleClaim
 from hotline.log import get_logger
 from router.redis_text import text, text_hash, texts
@@ -102,7 +103,7 @@ class CallbackStore:
         policy: CallbackPolicy,
         sla_minutes: int,
         tz: ZoneInfo,
-        hours: WeeklyHours | None = None,
+        hours: OpenHours | None = None,
         waited: float = 0.0,
     ) -> Registration:
         """Store a request for `number` (normalised here) and `group`, or merge into the open or
@@ -269,7 +270,7 @@ class CallbackStore:
         counts: bool | None = None,
         policy: CallbackPolicy,
         tz: ZoneInfo,
-        hours: WeeklyHours | None = None,
+        hours: OpenHours | None = None,
     ) -> Request:
         """Record how the claimed attempt ended and what happens next; fenced (StaleClaim changes nothing).
 
@@ -380,7 +381,7 @@ class CallbackStore:
         talk_seconds: float = 0.0,
         policy: CallbackPolicy,
         tz: ZoneInfo,
-        hours: WeeklyHours | None = None,
+        hours: OpenHours | None = None,
     ) -> Request:
         """End an attempt whose outcome the engine lost, once Asterisk's own state has been consulted.
 

@@ -137,5 +137,7 @@ def _build(d: Draft, source_files: tuple[str, ...]) -> Dialplan:
         menus=d.menus,
         entry=d.entry,
         callbacks=d.callbacks,
+        calendar=d.calendar,
+        emergency=d.emergency,
         source_files=source_files,
     )

@@ -14,8 +14,10 @@ from hotline.dialplan.fields import Fields
 from hotline.dialplan.model import (
     CALLBACK_ORDERS,
     Action,
+    Calendar,
     CallbackOrder,
     CallbackPolicy,
+    EmergencyPolicy,
     Entry,
     Hotline,
     Menu,
@@ -31,6 +33,7 @@ T = TypeVar("T")
 RefKind = Literal["menu", "prompt", "group"]
 ActionKind = Literal["menu", "queue", "callback", "hangup"]
 ACTION_KINDS: tuple[ActionKind, ...] = ("menu", "queue", "callback", "hangup")
+ACTION_KEYS = (*ACTION_KINDS, "prompt")
 _REF_OF_ACTION: dict[ActionKind, RefKind] = {
     "menu": "menu",
     "queue": "group",
@@ -73,6 +76,8 @@ class Draft:
     first_menu: str | None = None  # entry.menu
     sections: dict[str, Span] = field(default_factory=dict)  # top-level section -> where its key is
     quiet_hours_span: Span | None = None  # callbacks.quiet_hours, when given
+    calendar: Calendar = field(default_factory=Calendar)  # the optional `calendar` section
+    emergency: EmergencyPolicy | None = None  # the optional `emergency` section
 
 
 class SectionReader:
@@ -132,7 +137,7 @@ class SectionReader:
                     "write the action as a mapping in braces, or as indented key: value lines",
                 )
             return None
-        self.f.keys(node, path, (), (*ACTION_KINDS, "prompt"))
+        self.f.keys(node, path, (), ACTION_KEYS)
         kinds = [k for k in ACTION_KINDS if node.get(k) is not None]
         if len(kinds) != 1:
             found = "none" if not kinds else " and ".join(kinds)

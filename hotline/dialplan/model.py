@@ -46,6 +46,26 @@ class WeeklyHours:
         t = local.time()
         return any(r.contains(t) for r in self.days.get(day, ()))
 
+    def day_ranges(self, day: dt.date) -> tuple[TimeRange, ...]:
+        """The hours of that date's weekday (no production calendar: `hotline.dialplan.calendar`)."""
+        return self.days.get(WEEKDAYS[day.weekday()], ())
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """The production calendar of the whole line (section `calendar`): dates that differ from the week.
+
+    Holidays are closed; a working day (usually a weekend day worked instead of a day off) has the hours
+    of the weekday it names; a short day (before a holiday) closes `short_by_minutes` earlier.
+    `hotline.dialplan.calendar.Schedule` applies it to weekly hours.
+    """
+
+    holidays: frozenset[dt.date] = frozenset()
+    working_days: dict[dt.date, str] = field(default_factory=dict)  # date -> weekday (WEEKDAYS) it works as
+    short_days: frozenset[dt.date] = frozenset()
+    short_by_minutes: int = 60
+    spans: dict[dt.date, Span] = field(default_factory=dict, compare=False)  # where each date is written
+
 
 @dataclass(frozen=True, slots=True)
 class Prompt:
@@ -68,6 +88,8 @@ class SkillGroup:
     max_wait: int = 0  # seconds a caller may wait in the queue before leaving it (0 = no limit)
     callback_sla_minutes: int | None = None  # None: the callback policy's sla_minutes
     callback_order: Literal["operator_first", "citizen_first"] | None = None  # None: the policy's order
+    hours: WeeklyHours | None = None  # None: the line's hours; the line's calendar applies either way
+    closed_prompt: str | None = None  # played to a caller who chooses the group while it is closed
     span: Span | None = None
 
 
@@ -167,6 +189,14 @@ class CallbackPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageKey:
+    """A key that switches the call to another language (`entry.language_keys`)."""
+
+    language: str  # one of hotline.languages
+    span: Span | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     """How a call starts: greeting, then the first menu; the closed prompt outside business hours."""
 
@@ -174,6 +204,8 @@ class Entry:
     menu: str
     closed: Action  # what happens outside business hours (usually hangup with a prompt)
     transfer_prompt: str | None = None  # played just before the caller is queued
+    # DTMF key -> language: pressed during the greeting or in the first menu, it switches the call
+    language_keys: dict[str, LanguageKey] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +221,16 @@ class Hotline:
 
 
 @dataclass(frozen=True, slots=True)
+class EmergencyPolicy:
+    """The optional `emergency` section: the operators' feature code that turns emergency mode on and
+    off (with a PIN), how long an announcement recorded on a phone lasts, who calls back those who ask."""
+
+    feature_code: str = "*77"
+    default_hours: int = 4
+    callback_group: str | None = None  # None: hotline.general_group
+
+
+@dataclass(frozen=True, slots=True)
 class Dialplan:
     hotline: Hotline
     hours: WeeklyHours
@@ -198,7 +240,10 @@ class Dialplan:
     menus: dict[str, Menu]
     entry: Entry
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
+    calendar: Calendar = field(default_factory=Calendar)
+    emergency: EmergencyPolicy | None = None  # None: no `emergency` section, emergency mode is off
     source_files: tuple[str, ...] = field(default=())
+    version: int = 0  # the applied version (`hotline.versions`); 0 until one is recorded
 
     def operators_of(self, group: str) -> list[Operator]:
         return [op for op in self.operators.values() if group in op.skills]

@@ -14,6 +14,7 @@ from hotline.dialplan import prompt_ids as ids
 from hotline.dialplan.draft import Draft, Ref, SectionReader
 from hotline.dialplan.fields import Fields, did_you_mean
 from hotline.dialplan.hours import HoursError, parse_day
+from hotline.dialplan.language_keys import read_language_keys
 from hotline.dialplan.model import (
     WEEKDAYS,
     CallbackOrder,
@@ -26,14 +27,39 @@ from hotline.dialplan.model import (
     TimeRange,
     WeeklyHours,
 )
+from hotline.dialplan.parse_calendar import read_calendar
 from hotline.dialplan.parse_callbacks import read_callbacks
+from hotline.dialplan.parse_emergency import read_emergency
 from hotline.dialplan.parse_menus import read_menus
 from hotline.dialplan.strictyaml import Mapping, Node, Scalar
 
 SUPPORTED_VERSION = 1
 REQUIRED_SECTIONS = ("version", "hotline", "hours", "entry", "menus", "skill_groups", "operators", "prompts")
-OPTIONAL_SECTIONS = ("menu_defaults", "callbacks")
-GROUP_SETTINGS = ("strategy", "ring_timeout", "wrapup", "max_wait", "callback_sla_minutes", "callback_order")
+OPTIONAL_SECTIONS = ("menu_defaults", "callbacks", "calendar", "emergency")
+GROUP_SETTINGS = (
+    "strategy",
+    "ring_timeout",
+    "wrapup",
+    "max_wait",
+    "callback_sla_minutes",
+    "callback_order",
+    "hours",
+    "closed_prompt",
+)
+HOTLINE_KEYS = (
+    "name",
+    "number",
+    "timezone",
+    "language",
+    "languages",
+    "capacity",
+    "general_group",
+    "fallback_prompt",
+)
+GROUP_REQUIRED = ("title",)
+OPERATOR_KEYS = ("id", "name", "extension", "skills")
+ENTRY_REQUIRED = ("menu", "closed")
+ENTRY_OPTIONAL = ("greeting", "transfer_prompt", "language_keys")
 QUEUE_STRATEGIES = (
     "ringall",
     "leastrecent",
@@ -88,6 +114,10 @@ class _Parser(SectionReader):
             read_menus(self, node, top.get("menu_defaults"))
         if (node := top.get("callbacks")) is not None:
             read_callbacks(self, node)
+        if (node := top.get("calendar")) is not None:
+            read_calendar(self, node)
+        if (node := top.get("emergency")) is not None:
+            read_emergency(self, node)
         self.group_prompts()
         return self.d
 
@@ -105,20 +135,7 @@ class _Parser(SectionReader):
         path = "hotline"
         if (m := self.f.mapping(node, path)) is None:
             return
-        self.f.keys(
-            m,
-            path,
-            (
-                "name",
-                "number",
-                "timezone",
-                "language",
-                "languages",
-                "capacity",
-                "general_group",
-                "fallback_prompt",
-            ),
-        )
+        self.f.keys(m, path, HOTLINE_KEYS)
         name = self.get(m, "name", path, self.f.line)
         number = self.get(m, "number", path, lambda n, p: self.f.digits(n, p, 2, 20, plus=True))
         timezone = self.get(m, "timezone", path, self.timezone)
@@ -189,23 +206,26 @@ class _Parser(SectionReader):
         return tuple(codes) if ok else None
 
     def hours(self, node: Node) -> None:
-        if (m := self.f.mapping(node, "hours")) is None:
-            return
-        self.f.keys(m, "hours", WEEKDAYS)
+        self.d.hours = self.weekly_hours(node, "hours")
+
+    def weekly_hours(self, node: Node, path: str) -> WeeklyHours | None:
+        """The hours of each weekday: the line's `hours`, or a skill group's."""
+        if (m := self.f.mapping(node, path)) is None:
+            return None
+        self.f.keys(m, path, WEEKDAYS)
         days: dict[str, tuple[TimeRange, ...]] = {}
         for day in WEEKDAYS:
-            if (value := m.get(day)) is None or (s := self.f.scalar(value, f"hours.{day}")) is None:
+            if (value := m.get(day)) is None or (s := self.f.scalar(value, f"{path}.{day}")) is None:
                 continue
             try:
                 days[day] = parse_day(s.text)
             except HoursError as e:
                 self.f.problem(
                     s.span,
-                    f"hours.{day}: {e}",
+                    f"{path}.{day}: {e}",
                     'write "HH:MM-HH:MM", several ranges separated by commas, or closed',
                 )
-        if len(days) == len(WEEKDAYS):
-            self.d.hours = WeeklyHours(days)
+        return WeeklyHours(days) if len(days) == len(WEEKDAYS) else None
 
     def prompts(self, node: Node) -> None:
         if (m := self.f.mapping(node, "prompts")) is None:
@@ -235,7 +255,7 @@ class _Parser(SectionReader):
             path = f"skill_groups.{gid or key.text}"
             if (g := self.f.mapping(body, path)) is None:
                 continue
-            self.f.keys(g, path, ("title",), GROUP_SETTINGS)
+            self.f.keys(g, path, GROUP_REQUIRED, GROUP_SETTINGS)
             title = self.get(g, "title", path, self.f.line)
             strategy = (
                 self.get(g, "strategy", path, self.strategy) if g.get("strategy") is not None else "rrmemory"
@@ -245,6 +265,8 @@ class _Parser(SectionReader):
             max_wait = self.number(g, "max_wait", path, 0, 7200, default=0)
             sla = self.number(g, "callback_sla_minutes", path, 1, 240, default=None)
             order: CallbackOrder | None = self.get(g, "callback_order", path, self.callback_order)
+            hours = self.get(g, "hours", path, self.weekly_hours)
+            closed_prompt = self.ref("prompt", g, "closed_prompt", path)
             if (
                 gid is not None
                 and title is not None
@@ -254,9 +276,11 @@ class _Parser(SectionReader):
                 and max_wait is not None
                 and (sla is not None or g.get("callback_sla_minutes") is None)
                 and (order is not None or g.get("callback_order") is None)
+                and (hours is not None or g.get("hours") is None)
+                and (closed_prompt is not None or g.get("closed_prompt") is None)
             ):
                 self.d.skill_groups[gid] = SkillGroup(
-                    gid, title, strategy, ring, wrapup, max_wait, sla, order, span=key.span
+                    gid, title, strategy, ring, wrapup, max_wait, sla, order, hours, closed_prompt, key.span
                 )
 
     def strategy(self, node: Node, path: str) -> str | None:
@@ -275,7 +299,7 @@ class _Parser(SectionReader):
             id_node = m.get("id")
             if isinstance(id_node, Scalar) and id_node.text:
                 path = f"operators[{id_node.text}]"
-            self.f.keys(m, path, ("id", "name", "extension", "skills"))
+            self.f.keys(m, path, OPERATOR_KEYS)
             oid = self.get(m, "id", path, lambda n, p: self.f.ident(n, p, "operator id"))
             oid = self.unique(oid, m.get("id"), seen_ids, f"{path}.id", "operator id")
             name = self.get(m, "name", path, self.f.line)
@@ -323,13 +347,16 @@ class _Parser(SectionReader):
         path = "entry"
         if (m := self.f.mapping(node, path)) is None:
             return
-        self.f.keys(m, path, ("menu", "closed"), ("greeting", "transfer_prompt"))
+        self.f.keys(m, path, ENTRY_REQUIRED, ENTRY_OPTIONAL)
         greeting = self.ref("prompt", m, "greeting", path)
         menu = self.d.first_menu = self.ref("menu", m, "menu", path)
         transfer = self.ref("prompt", m, "transfer_prompt", path)
         closed = self.get(m, "closed", path, lambda n, p: self.action(n, p, allow_menu=False))
-        bad_optional = (m.get("greeting") is not None and greeting is None) or (
-            m.get("transfer_prompt") is not None and transfer is None
+        language_keys = self.get(m, "language_keys", path, lambda n, p: read_language_keys(self, n, p))
+        bad_optional = (
+            (m.get("greeting") is not None and greeting is None)
+            or (m.get("transfer_prompt") is not None and transfer is None)
+            or (m.get("language_keys") is not None and language_keys is None)
         )
         if menu is not None and closed is not None and not bad_optional:
-            self.d.entry = Entry(greeting, menu, closed, transfer)
+            self.d.entry = Entry(greeting, menu, closed, transfer, language_keys or {})

@@ -9,6 +9,7 @@ from hotline.dialplan.model import Action, Menu, Span
 from hotline.dialplan.strictyaml import Mapping, Node
 
 MENU_SETTINGS = ("timeout", "retries", "repeat_key", "invalid_prompt", "timeout_prompt", "on_failure")
+MENU_REQUIRED = ("prompt", "options")  # each menu's own: not accepted in menu_defaults
 DEFAULT_TIMEOUT = 5  # when neither the menu nor menu_defaults sets it
 DEFAULT_RETRIES = 3
 
@@ -64,7 +65,7 @@ class _MenuReader(SectionReader):
             path = f"menus.{mid or key.text}"
             if (b := self.f.mapping(body, path)) is None:
                 continue
-            self.f.keys(b, path, ("prompt", "options"), MENU_SETTINGS)
+            self.f.keys(b, path, MENU_REQUIRED, MENU_SETTINGS)
             prompt = self.ref("prompt", b, "prompt", path)
             options_node = b.get("options")
             options, good = self.options(options_node, f"{path}.options") if options_node else ({}, False)

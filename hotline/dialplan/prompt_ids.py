@@ -40,6 +40,29 @@ CB_WHISPER_INTRO: Final = "cb_whisper_intro"  # to the operator: "A callback.", 
 CB_WHISPER_ASKED: Final = "cb_whisper_asked"  # a stem: after N, "minute(s) since the citizen asked"
 CB_REFUSED_BUSY: Final = "cb_refused_busy"  # a rate limit refused the request: call again later
 
+# --- Emergency mode (hotline.emergency): needed when the dialplan has an `emergency` section -----------
+EM_ANNOUNCEMENT: Final = "em_announcement"  # not a prompt of the YAML: the active announcement's sound
+EM_CALLBACK_OFFER: Final = "em_callback_offer"  # after the announcement: 1 to be called back with news
+EM_ENTER_PIN: Final = "em_enter_pin"  # the feature code: type the PIN, then #
+EM_PIN_WRONG: Final = "em_pin_wrong"  # a wrong PIN
+EM_MENU: Final = "em_menu"  # 1 record a new announcement, 2 turn emergency mode off, 3 hear the current one
+EM_RECORD: Final = "em_record"  # speak after the tone, then #
+EM_CONFIRM: Final = "em_confirm"  # after the recording is played back: 1 to turn it on, 2 to record again
+EM_ON: Final = "em_on"  # emergency mode is on: every caller hears the announcement
+EM_OFF: Final = "em_off"  # emergency mode is off
+EM_NO_ANNOUNCEMENT: Final = "em_no_announcement"  # no announcement is active
+EMERGENCY_PROMPTS: Final = (
+    EM_CALLBACK_OFFER,
+    EM_ENTER_PIN,
+    EM_PIN_WRONG,
+    EM_MENU,
+    EM_RECORD,
+    EM_CONFIRM,
+    EM_ON,
+    EM_OFF,
+    EM_NO_ANNOUNCEMENT,
+)
+
 # Asterisk's gender option for the number said before the minutes (SayNumber, AGI SAY NUMBER): feminine,
 # as Russian "минута" is ("одна минута", "две минуты"); languages without genders (English) ignore it.
 MINUTES_GENDER: Final = "f"

@@ -1,12 +1,16 @@
 """Checks that need several sections: names resolve, prompts speak the default language, every group that
 callers are sent to has an operator, every menu can be reached from the first one, the callback engine
-has its prompts and some hour in which to call back."""
+has its prompts and some hour in which to call back. The lints of menu flow and callback settings are
+`hotline.dialplan.lint`'s."""
 
 from __future__ import annotations
 
+from hotline.dialplan import calendar
 from hotline.dialplan import prompt_ids as ids
 from hotline.dialplan.draft import Draft, RefKind
 from hotline.dialplan.fields import did_you_mean
+from hotline.dialplan.language_keys import language_key_problems
+from hotline.dialplan.lint import lint
 from hotline.dialplan.model import QuietHours, Span, TimeRange
 from hotline.errors import Problem
 
@@ -26,6 +30,9 @@ def validate(d: Draft) -> list[Problem]:
         *_unreachable_menus(d),
         *_callback_prompts(d),
         *_quiet_business_hours(d),
+        *calendar.lint(d),
+        *language_key_problems(d),
+        *lint(d),
     ]
 
 

@@ -90,6 +90,11 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
         f"[{c.CTX_OPERATORS}]",
         extension(h.number, [f"Goto({c.CTX_INBOUND},{h.number},1)"]),
     ]
+    if dialplan.emergency is not None:  # emergency mode: the engine asks for the PIN, then what to do
+        code = dialplan.emergency.feature_code
+        em_url = f"agi://{settings.host}:{settings.agi_port}/{c.AGI_EMERGENCY}"
+        lines = ["Answer()", f"Set(CHANNEL(language)={h.language})", f"AGI({em_url})", "Hangup()"]
+        blocks.append(extension(code, lines))
     for op in dialplan.operators.values():
         blocks.append(f"exten => {op.extension},hint,PJSIP/{op.id}")
         blocks.append(extension(op.extension, [f"Dial(PJSIP/{op.id},30)", "Hangup()"]))

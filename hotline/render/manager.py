@@ -21,6 +21,10 @@ from hotline.settings import Settings
 
 READ_CLASSES = "system,call,agent,user"
 WRITE_CLASSES = "agent,reporting,originate"
+# The second user, `hotline reload`'s: the Reload action needs `system` or `config`. `config` is the
+# narrower of the two (no Command, no ModuleLoad/ModuleUnload); it reads no events at all. Its secret is
+# used only for the seconds a change is applied, by the process applying it.
+RELOAD_WRITE_CLASSES = "config"
 
 
 def render_manager(settings: Settings, secrets: Secrets) -> str:
@@ -48,6 +52,17 @@ def render_manager(settings: Settings, secrets: Secrets) -> str:
                     ("permit", f"{settings.host}/255.255.255.255"),
                     ("read", READ_CLASSES),
                     ("write", WRITE_CLASSES),
+                    ("writetimeout", "1000"),
+                ],
+            ),
+            section(
+                settings.ami_reload_username,
+                [
+                    ("secret", secrets.ami_reload),
+                    ("deny", "0.0.0.0/0.0.0.0"),
+                    ("permit", f"{settings.host}/255.255.255.255"),
+                    ("read", ""),
+                    ("write", RELOAD_WRITE_CLASSES),
                     ("writetimeout", "1000"),
                 ],
             ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import filecmp
 import os
 import shutil
 import signal
@@ -82,20 +83,29 @@ class AsteriskSandbox:
         """Put the configuration in place; returns the names of the files that changed."""
         return write_config(files, self.etc)
 
-    def install_sounds(self, built: Path) -> None:
-        """Mirror the built prompts (`<lang>/<id>.wav`) where Asterisk plays them from."""
+    def install_sounds(self, built: Path, *, prune: bool = True) -> None:
+        """Mirror the built prompts (`<lang>/<id>.wav`) where Asterisk plays them from.
+
+        Each file is replaced whole (written aside, then renamed over the old one), so a call playing a
+        prompt at that moment hears the old or the new recording, never a missing file. `prune=False`
+        keeps prompts the new build no longer has: calls still on the previous dialplan may play them.
+        """
         dest = self.root / self.sounds_dir_inside.lstrip("/")
-        tmp = dest.with_name(dest.name + ".new")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        shutil.copytree(built, tmp)
-        if dest.exists():
-            old = dest.with_name(dest.name + ".old")
-            dest.rename(old)
-            tmp.rename(dest)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(dest)
+        wanted = set()
+        for src in sorted(p for p in built.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            rel = src.relative_to(built)
+            wanted.add(rel)
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists() and filecmp.cmp(src, target, shallow=False):
+                continue
+            tmp = target.with_name(f".{target.name}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, target)
+        if prune and dest.exists():
+            for old in [p for p in dest.rglob("*") if p.is_file()]:
+                if old.relative_to(dest) not in wanted:
+                    old.unlink()
 
     def install_sound_set(self, sounds: Iterable[BuiltPrompt]) -> list[str]:
         """Add the built files of Asterisk's own sound set (`hotline.prompts.SOUND_SET`, such as

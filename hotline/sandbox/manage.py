@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hotline.dialplan import load_dialplan
 from hotline.dialplan.model import Dialplan
+from hotline.emergency.sound import ensure_dir
 from hotline.prompts import GENERATED_DIR, build_prompts
 from hotline.render import render_all
 from hotline.sandbox.asterisk import AsteriskSandbox
@@ -69,20 +70,8 @@ class Sandbox:
         )
         ensure_root(self.settings.asterisk_root, progress)
         secrets = self.secrets(dialplan)
-        progress("Prompts: building (synthesized with espeak-ng unless a recording exists)...")
-        report = build_prompts(
-            dialplan,
-            self.settings.sounds_dir,
-            self.prompts_dir,
-            progress=lambda done, total, item: progress(f"  [{done}/{total}] {item}"),
-        )
-        progress(f"Prompts: {report.summary()}")
-        self.asterisk.install_sounds(self.prompts_dir)
-        if report.sounds:
-            added = self.asterisk.install_sound_set(report.sounds)
-            names = ", ".join(f"{s.lang}/{s.prompt_id}" for s in report.sounds)
-            written = f" ({', '.join(added)} written now)" if added else ""
-            progress(f"Asterisk's own sounds: {names} in place{written}")
+        self.install_prompts(dialplan, progress)
+        ensure_dir(self.settings.asterisk_root, self.settings.asterisk_sounds_dir)  # emergency announcements
         changed = self.asterisk.install_config(render_all(dialplan, self.settings, secrets))
         if self.asterisk.running():
             if "modules.conf" in changed or "asterisk.conf" in changed:
@@ -106,6 +95,24 @@ class Sandbox:
         redis.start()
         progress(f"Redis: ready on {self.settings.host}:{self.settings.redis_port} (append-only file on)")
         return dialplan, secrets
+
+    def install_prompts(self, dialplan: Dialplan, progress: Progress, *, prune: bool = True) -> None:
+        """Build the dialplan's prompts (only what changed) and put them where Asterisk plays them;
+        `prune=False` keeps the prompts of the previous version for the calls still on it."""
+        progress("Prompts: building (synthesized with espeak-ng unless a recording exists)...")
+        report = build_prompts(
+            dialplan,
+            self.settings.sounds_dir,
+            self.prompts_dir,
+            progress=lambda done, total, item: progress(f"  [{done}/{total}] {item}"),
+        )
+        progress(f"Prompts: {report.summary()}")
+        self.asterisk.install_sounds(self.prompts_dir, prune=prune)
+        if report.sounds:
+            added = self.asterisk.install_sound_set(report.sounds)
+            names = ", ".join(f"{s.lang}/{s.prompt_id}" for s in report.sounds)
+            written = f" ({', '.join(added)} written now)" if added else ""
+            progress(f"Asterisk's own sounds: {names} in place{written}")
 
     def down(self, progress: Progress) -> None:
         require_root("`hotline sandbox down`")

@@ -94,6 +94,36 @@ async def test_the_engine_ami_user_cannot_run_commands_or_originate_system_appli
     assert not (hotline.settings.asterisk_root / "tmp/hotline-pwned").exists()
 
 
+async def test_only_the_reload_user_may_reload_and_it_may_do_nothing_else(hotline: Hotline) -> None:
+    """`hotline reload`'s AMI user reloads modules and queues, and is refused a CLI Command and an
+    Originate; the engine's user is refused a Reload."""
+
+    def client(username: str, secret: str) -> AmiClient:
+        s = hotline.settings
+        return AmiClient(username=username, secret=secret, host=s.host, port=s.ami_port)
+
+    reload_user = client(hotline.settings.ami_reload_username, hotline.secrets.ami_reload)
+    engine_user = client(hotline.settings.ami_username, hotline.secrets.ami)
+    for ami in (reload_user, engine_user):
+        await ami.start()
+    try:
+        await reload_user.wait_connected(10)
+        await engine_user.wait_connected(10)
+        await reload_user.send_action({"Action": "Reload", "Module": "pbx_config"})
+        await reload_user.send_action({"Action": "QueueReload", "Members": "yes", "Parameters": "yes"})
+        for action in (
+            {"Action": "Command", "Command": "core show version"},
+            {"Action": "Originate", "Channel": "Local/s@hotline-nowhere", "Application": "Wait", "Data": "1"},
+        ):
+            with pytest.raises(AmiActionFailed, match=r"Permission denied|Access Forbidden"):
+                await reload_user.send_action(action)
+        with pytest.raises(AmiActionFailed, match=r"Permission denied|Access Forbidden"):
+            await engine_user.send_action({"Action": "Reload", "Module": "pbx_config"})
+    finally:
+        await reload_user.close()
+        await engine_user.close()
+
+
 async def test_twenty_one_minutes_are_said_with_the_feminine_one_that_the_sandbox_added(
     hotline: Hotline, call: Call
 ) -> None:

@@ -112,8 +112,8 @@ def test_simulate_help_shows_examples_and_the_keys_notation(capsys: pytest.Captu
 
 
 def test_check_runs_the_scripted_checks_beside_the_dialplan(capsys: pytest.CaptureFixture[str]) -> None:
-    """The default dialplan and its shipped checks: exit 0, both reported."""
-    assert main(["check", "--dialplan", str(DEFAULT)]) == 0
+    """The default dialplan (dialplans/, with its calendar) and its shipped checks: exit 0, both reported."""
+    assert main(["check", "--dialplan", str(DEFAULT.parent)]) == 0
     out = capsys.readouterr().out
     assert f"{DEFAULT.parent / 'checks.yaml'}: " in out
     assert "scripted checks passed" in out

@@ -54,9 +54,10 @@ def problems_of(path: Path, dialplan: Dialplan) -> list[Problem]:
 
 def test_the_shipped_checks_all_pass_on_the_default_dialplan(default: Dialplan) -> None:
     """dialplans/checks.yaml covers every main-menu option, both submenus, a wrong key, silence and
-    closed hours; each passes."""
-    checks = load_checks(SHIPPED, default)
-    results = run_checks(default, checks)
+    closed hours; each passes, with the shipped calendar (dialplans/ as a whole)."""
+    shipped = load_dialplan(DEFAULT.parent)
+    checks = load_checks(SHIPPED, shipped)
+    results = run_checks(shipped, checks)
     assert [str(r) for r in results if not r.passed] == []
     assert len(checks) >= 12
     first_keys = {c.keys.replace(" ", "")[:1] for c in checks}
@@ -72,7 +73,10 @@ def test_the_dialplan_directory_is_loaded_without_its_checks_file(tmp_path: Path
     (tmp_path / "checks.yml").write_text("checks: []\n", encoding="utf-8")
     assert dialplan_files(tmp_path) == [tmp_path / "hotline.yaml"]
     assert load_dialplan(tmp_path).menus.keys() == {"main", "heating", "construction"}
-    assert dialplan_files(DEFAULT.parent) == [DEFAULT]
+    shipped = dialplan_files(DEFAULT.parent)  # hotline.yaml, calendar.yaml...
+    assert DEFAULT in shipped
+    assert DEFAULT.parent / "calendar.yaml" in shipped
+    assert SHIPPED not in shipped
 
 
 def test_the_checks_file_is_found_beside_a_dialplan_file_or_in_its_directory(tmp_path: Path) -> None:

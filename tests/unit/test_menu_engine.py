@@ -44,6 +44,9 @@ class ScriptedCaller:
         self.log.append(("wait", str(timeout)))
         return self._next()
 
+    async def set_language(self, language: str) -> None:
+        self.log.append(("language", language))
+
     def _next(self) -> str | None:
         if self.hang_up_after is not None and len(self.log) > self.hang_up_after:
             raise CallHangup("the caller hung up")

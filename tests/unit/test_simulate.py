@@ -83,7 +83,8 @@ def test_a_key_pressed_during_the_greeting_is_the_first_menus_choice(default: Di
         Event(
             "prompt",
             "greeting",
-            "Здравствуйте! Вы позвонили на горячую линию жилищно-коммунального хозяйства.",
+            "Здравствуйте! Вы позвонили на горячую линию жилищно-коммунального хозяйства. "
+            "For English, press the hash key.",
         ),
         Event("key", "1", during="greeting"),
         Event("prompt", "heating_menu", t.events[2].text),

@@ -1,0 +1,295 @@
+"""Applying dialplan changes to the running hotline: refused changes change nothing while calls go on,
+valid ones under load keep each call on one version and leak nothing, and a rollback goes back.
+
+Each test works on its own copy of the admins' files and puts the session's version back at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import random
+import shutil
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+from harness import OPEN, Call, Hotline, cancel_every_open_request, journal_of, new_caller, prompt_seconds
+
+from hotline.clock import running_from
+from hotline.engine import Engine
+from hotline.reload import Reloader
+from hotline.sandbox.sipp import CitizenCall, Key
+from hotline.versions import VersionStore
+
+# Variant B of the shipped dialplan: key 0 of the main menu queues for water instead of general, and
+# each of Asterisk's files changes (extensions: capacity; queues: a wrap-up), so every reload is real.
+VARIANT_B = (
+    ('"0": {queue: general}', '"0": {queue: water}'),
+    ("  capacity: 100 ", "  capacity: 99 "),
+    ("    wrapup: 10\n", "    wrapup: 11\n"),
+)
+GROUP_OF_KEY_0 = {False: "general", True: "water"}
+
+PAUSES = random.Random(4)  # noqa: S311 - when simulated citizens press a key, not a secret
+CALLERS = 20
+RELOADS = 10
+
+
+def variant(text: str, *, b: bool) -> str:
+    if not b:
+        return text
+    for old, new in VARIANT_B:
+        assert old in text, f"the shipped dialplan no longer has {old!r}: update VARIANT_B"
+        text = text.replace(old, new, 1)
+    return text
+
+
+@dataclasses.dataclass
+class Reloading:
+    engine: Engine
+    files: Path  # the engine's dialplan directory, a copy of the admins' one
+    original: str  # its hotline.yaml as shipped
+    stay: float  # seconds a citizen stays after pressing 0: past the transfer prompt, into the queue
+
+    @property
+    def yaml(self) -> Path:
+        return self.files / "hotline.yaml"
+
+
+@pytest_asyncio.fixture
+async def reloading(hotline: Hotline, tmp_path: Path) -> AsyncIterator[Reloading]:
+    """The engine at an open hour, reading its dialplan from a copy that the test edits."""
+    files = tmp_path / "dialplans"
+    shutil.copytree(hotline.settings.dialplan_path, files)
+    settings = dataclasses.replace(hotline.settings, dialplan_path=files)
+    engine = Engine(settings, dialplan=hotline.dialplan, clock=running_from(OPEN), grace=5)
+    async with engine:
+        await engine.ami.wait_connected(15)
+        await cancel_every_open_request(engine.callbacks)
+        try:
+            original = (files / "hotline.yaml").read_text(encoding="utf-8")
+            yield Reloading(engine, files, original, prompt_seconds(hotline, "transfer") + 2.0)
+        finally:  # the session's own files, for every other test
+            await Reloader(hotline.settings, engine.redis).apply_path(hotline.settings.dialplan_path)
+
+
+def hotline_cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "hotline.cli", *args]
+
+
+async def run_cli(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *hotline_cli(*args), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def citizen_pressing_0(after: float, stay: float) -> CitizenCall:
+    """A citizen who presses 0 in the main menu `after` seconds into the call, hears the transfer
+    prompt and waits a little in the queue (`stay` seconds after the key), then hangs up."""
+    return CitizenCall(new_caller(), keys=(Key("0", after=after),), hang_up_after=stay)
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+# --- refused changes ----------------------------------------------------------------------------------
+
+ALIAS_BOMB = "\n".join(
+    ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    + [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]" for i in range(8)]
+)
+CYCLE = """
+  loop_a:
+    prompt: main_menu
+    options:
+      "1": {menu: loop_b}
+    on_failure: {menu: loop_b}
+  loop_b:
+    prompt: main_menu
+    options:
+      "1": {menu: loop_a}
+    on_failure: {menu: loop_a}
+"""
+
+# name -> (edit of hotline.yaml as (old, new), or an extra file as (name, text)), what must be said
+BAD_CHANGES: dict[str, tuple[tuple[str, str], str, str]] = {
+    "syntax error": (("version: 1", "version: [1"), "hotline.yaml", ""),
+    "unknown key": (("  capacity: 100", "  capacity: 100\n  colour: red"), "hotline.yaml", "colour"),
+    "duplicate key": (
+        ("  timezone: Europe/Moscow", "  timezone: Europe/Moscow\n  timezone: Europe/Moscow"),
+        "hotline.yaml",
+        "duplicate",
+    ),
+    "no for a yes/no": (("  offer_in_queue: true", "  offer_in_queue: no"), "hotline.yaml", "'no'"),
+    "12:30 for hours": (('  mon: "08:00-20:00"', "  mon: 12:30"), "hotline.yaml", "12:30"),
+    "012 for a number": (('  number: "565602"', "  number: 012"), "hotline.yaml", "012"),
+    "missing prompt": (
+        ("    prompt: heating_menu", "    prompt: heating_menu_new"),
+        "hotline.yaml",
+        "heating_menu_new",
+    ),
+    "menu cycle": (
+        ('      "0": {queue: general}\n', '      "0": {queue: general}\n      "7": {menu: loop_a}\n' + CYCLE),
+        "hotline.yaml",
+        "loop_",
+    ),
+    "python tag": (
+        ("  name: Горячая линия ЖКХ", "  name: !!python/object/apply:os.system [true]"),
+        "hotline.yaml",
+        "tag",
+    ),
+    "alias bomb": (("bomb.yaml", ALIAS_BOMB), "bomb.yaml", ""),
+    "10 MB file": (("big.yaml", ("# padding\n" * 1_100_000)), "big.yaml", "MB"),
+}
+
+
+async def test_a_bad_change_is_refused_with_its_file_and_line_and_calls_go_on_on_the_last_good_version(
+    reloading: Reloading, call: Call
+) -> None:
+    """Each bad change: `hotline reload` exits 1 naming the file (and line) and applies nothing; a call
+    placed while it runs is answered and walked on the version applied before, which stays current."""
+    engine = reloading.engine
+    await engine.reload()
+    good = engine.dialplan.version
+    assert good > 0
+    versions = VersionStore(engine.redis, clock=engine.timestamp)
+    for name, ((old, new), file, said) in BAD_CHANGES.items():
+        extra = reloading.files / old
+        if old.endswith(".yaml"):
+            extra.write_text(new, encoding="utf-8")
+        else:
+            assert old in reloading.original, f"{name}: the shipped dialplan no longer has {old!r}"
+            reloading.yaml.write_text(reloading.original.replace(old, new, 1), encoding="utf-8")
+        citizen = citizen_pressing_0(3.0, reloading.stay)
+        placed = asyncio.create_task(call(citizen))
+        code, out, err = await run_cli("reload", "--dialplan", str(reloading.files))
+        result = await placed
+        assert code == 1, f"{name}: exit {code}\n{out}\n{err}"
+        assert f"{file}:" in err, f"{name}: the file is not named:\n{err}"
+        assert said in err, f"{name}: not reported as expected:\n{err}"
+        assert "Nothing was applied" in err or "nothing was applied" in err, err
+        assert result.ok, f"{name}: the call placed during the refused reload failed:\n{result.errors}"
+        record = await journal_of(engine.journal, citizen.caller)
+        assert (record.version, record.group) == (good, "general"), name
+        assert await versions.current_number() == good, name
+        extra.unlink(missing_ok=True)
+        reloading.yaml.write_text(reloading.original, encoding="utf-8")
+
+
+# --- valid changes under load -----------------------------------------------------------------------
+
+
+async def test_ten_reloads_under_twenty_callers_keep_each_call_on_one_version_and_leak_nothing(
+    reloading: Reloading, call: Call
+) -> None:
+    """20 citizens call again and again while variants A and B are applied 10 times (SIGHUP's path):
+    every call succeeds, each is routed by the version it started on (key 0: general in A, water in
+    B), calls spread over several versions, a call after the last reload takes it, and the engine has
+    no more tasks or file descriptors than before."""
+    engine = reloading.engine
+    await engine.reload()
+    group_of: dict[int, str] = {engine.dialplan.version: GROUP_OF_KEY_0[False]}
+
+    async def wave() -> list[CitizenCall]:
+        citizens = [citizen_pressing_0(PAUSES.uniform(1.0, 6.0), reloading.stay) for _ in range(CALLERS)]
+        results = await asyncio.gather(*(call(c) for c in citizens))
+        assert all(r.ok for r in results), [r.errors for r in results if not r.ok]
+        return citizens
+
+    await wave()  # warm-up: the pools reach their working size before anything is counted
+    await asyncio.sleep(2)
+    tasks_before, fds_before = len(asyncio.all_tasks()), open_descriptors()
+
+    stop = asyncio.Event()
+
+    async def calling_again_and_again() -> list[tuple[CitizenCall, bool]]:
+        placed = []
+        while not stop.is_set():
+            citizen = citizen_pressing_0(PAUSES.uniform(1.0, 6.0), reloading.stay)
+            placed.append((citizen, (await call(citizen)).ok))
+        return placed
+
+    callers = [asyncio.create_task(calling_again_and_again()) for _ in range(CALLERS)]
+    await asyncio.sleep(4)  # every citizen is in the menus
+    for n in range(RELOADS):
+        b = n % 2 == 0
+        reloading.yaml.write_text(variant(reloading.original, b=b), encoding="utf-8")
+        before = engine.dialplan.version
+        await engine.reload()
+        assert engine.dialplan.version > before, f"reload {n + 1} was not applied: read the engine's log"
+        group_of[engine.dialplan.version] = GROUP_OF_KEY_0[b]
+        await asyncio.sleep(1.0)
+    stop.set()
+    placed = [p for task in callers for p in await task]
+
+    assert all(ok for _, ok in placed), f"{sum(not ok for _, ok in placed)} of {len(placed)} calls failed"
+    seen: set[int] = set()
+    for citizen, _ in placed:
+        record = await journal_of(engine.journal, citizen.caller)
+        assert record.version in group_of, f"{citizen.caller}: walked on unknown version {record.version}"
+        assert record.group == group_of[record.version], f"{citizen.caller}: {record}"
+        seen.add(record.version)
+    assert len(seen) >= 3, f"the calls did not spread over the versions: {sorted(seen)}"
+
+    last = engine.dialplan.version
+    citizen = citizen_pressing_0(1.0, reloading.stay)
+    assert (await call(citizen)).ok
+    record = await journal_of(engine.journal, citizen.caller)
+    assert (record.version, record.group) == (last, group_of[last])
+
+    await asyncio.sleep(2)
+    assert len(asyncio.all_tasks()) <= tasks_before
+    assert open_descriptors() <= fds_before + 5, (
+        f"descriptors: {fds_before} before, {open_descriptors()} after"
+    )
+
+
+# --- rollback ------------------------------------------------------------------------------------------
+
+
+async def test_rollback_applies_the_previous_version_again_and_puts_its_files_back(
+    reloading: Reloading, call: Call
+) -> None:
+    """`hotline reload` of variant B (refused while the admins' scripted checks pin key 0 to general,
+    applied once that check is gone), then `hotline rollback`: a new version with A's files, which the
+    engine takes for new calls (key 0: general again), and A's text back in the admins' file;
+    `hotline versions` tells the story."""
+    engine = reloading.engine
+    await engine.reload()
+    reloading.yaml.write_text(variant(reloading.original, b=True), encoding="utf-8")
+    code, out, err = await run_cli("reload", "--dialplan", str(reloading.files))
+    assert code == 1, out  # the admins' scripted checks expect key 0 to reach general: refused
+    assert "check 'any operator': expected queue general" in err, err
+    (reloading.files / "checks.yaml").unlink()  # this change is meant: the check goes with it
+    code, out, err = await run_cli("reload", "--dialplan", str(reloading.files))
+    assert code == 0, err
+    assert "Applied version" in out, out
+    assert "menus: ~main" in out, out
+
+    code, out, err = await run_cli("rollback", "--dialplan", str(reloading.files))
+    assert code == 0, err
+    assert reloading.yaml.read_text(encoding="utf-8") == reloading.original
+    rolled = await VersionStore(engine.redis, clock=engine.timestamp).current()
+    assert rolled is not None
+    assert rolled.source.startswith("rollback to ")
+
+    for _ in range(50):  # the engine follows the current version within a second
+        if engine.dialplan.version == rolled.number:
+            break
+        await asyncio.sleep(0.1)
+    citizen = citizen_pressing_0(1.0, reloading.stay)
+    assert (await call(citizen)).ok
+    record = await journal_of(engine.journal, citizen.caller)
+    assert (record.version, record.group) == (rolled.number, "general")
+
+    code, out, _ = await run_cli("versions", "--dialplan", str(reloading.files))
+    assert code == 0, out
+    assert f"*{rolled.number:>4}" in out, out
+    assert "rollback to" in out, out
