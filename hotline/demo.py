@@ -8,18 +8,30 @@ the way the dialplan says it should, so the demo doubles as a smoke test.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
+import io
+import shutil
 import sys
 import time
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from hotline import emergency_cli
+from hotline.callbacks.model import Source
 from hotline.clock import real, running_from
 from hotline.dialplan.model import Dialplan
+from hotline.emergency.sound import on_host
+from hotline.emergency.store import EmergencyStore
 from hotline.engine import Engine
+from hotline.errors import HotlineError
 from hotline.log import configure_logging
+from hotline.reload import Reloader
 from hotline.sandbox.manage import Sandbox
 from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone, Phone, place_call
 from hotline.settings import Settings
@@ -64,6 +76,20 @@ SCENES = (
 )
 # seconds before each key: the Sunday caller first hears the whole announcement of the hours
 KEY_DELAYS = {"79161110009": (2.0, 5.0), "79161110008": (12.0, 5.0)}
+
+# An administrator changes the menu while citizens call: key 0 of the main menu queues for water.
+MENU_CHANGE = ('"0": {queue: general}', '"0": {queue: water}')
+BEFORE_CHANGE = Scene("Calls before the change, presses 0 after it", "79161110010", "0", "queue:general")
+AFTER_CHANGE = Scene("Calls after the change and presses 0", "79161110011", "0", "queue:water")
+KEY_0_AFTER = 6.0  # seconds into the call: the change is applied meanwhile (the menu waits 5 s more)
+
+# A heating outage: every caller first hears the announcement; 1 after it asks for a callback.
+EMERGENCY_TEXT = (
+    "Авария на теплотрассе в Северном районе, бригады работают, подача тепла будет восстановлена к 18:00"
+)
+EMERGENCY_CALLER = Scene(
+    "Hears the announcement and asks to be called back", "79161110012", "11", "callback:emergency"
+)
 
 
 def say(text: str = "") -> None:
@@ -133,6 +159,10 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
                     text += more
                 failures += not ok
                 say(text)
+            if not real_clock:  # both need an open hour
+                engine.clock = running_from(OPEN_TIME)
+                failures += not await _menu_change_scene(engine, settings, dialplan, workdir)
+                failures += not await _emergency_scene(engine, settings, dialplan, workdir)
         finally:
             await asyncio.gather(citizens.stop(), *(p.stop() for p in phones.values()))
     say("")
@@ -150,12 +180,15 @@ Stop it with: ./run.sh hotline sandbox down""")
     return 1 if failures else 0
 
 
-async def _play(scene: Scene, settings: Settings, workdir: Path) -> None:
+async def _play(
+    scene: Scene, settings: Settings, workdir: Path, delays: tuple[float, ...] | None = None
+) -> None:
     await asyncio.sleep(scene.start_after)
-    delays = KEY_DELAYS.get(scene.caller, (2.0,) * len(scene.keys))
+    pauses: tuple[float, ...] = (2.0,) * len(scene.keys)
+    pauses = delays if delays is not None else KEY_DELAYS.get(scene.caller, pauses)
     call = CitizenCall(
         caller=scene.caller,
-        keys=tuple(Key(k, d) for k, d in zip(scene.keys, delays, strict=True)),
+        keys=tuple(Key(k, d) for k, d in zip(scene.keys, pauses, strict=True)),
         hang_up_after=scene.hang_up_after,
         wait_for_end=120,
     )
@@ -167,6 +200,125 @@ async def _play(scene: Scene, settings: Settings, workdir: Path) -> None:
     )
     state = "call over" if result.ok else f"FAILED at the SIP level (SIPp's files: {where})"
     say(f"  {time.strftime('%H:%M:%S')}  {scene.caller} {state} after {time.monotonic() - started:.0f} s")
+
+
+def _prompt_seconds(settings: Settings, dialplan: Dialplan, prompt: str) -> float:
+    """How long a built prompt plays, to press a key once it has been heard."""
+    return _wav_seconds(settings.sounds_dir / ".generated" / dialplan.hotline.language / f"{prompt}.wav")
+
+
+def _wav_seconds(path: Path) -> float:
+    with wave.open(str(path)) as w:
+        return float(w.getnframes() / w.getframerate())
+
+
+async def _menu_change_scene(engine: Engine, settings: Settings, dialplan: Dialplan, workdir: Path) -> bool:
+    """A citizen is in the menus while an administrator applies a changed copy of the dialplan: that
+    call keeps the version it started on, the next caller gets the new one. The admins' own files are
+    applied again at the end, so the sandbox is left as it was."""
+    say("\n== An administrator changes the menu while citizens are calling ==")
+    copy = workdir / "dialplans"
+    shutil.copytree(settings.dialplan_path, copy)
+    yaml = copy / "hotline.yaml"
+    old, new = MENU_CHANGE
+    yaml.write_text(yaml.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    # the admins' scripted checks pin key 0 to general: this change is meant, so the check goes with it
+    (copy / "checks.yaml").unlink(missing_ok=True)
+    # citizens hang up a few seconds after an operator answers
+    stay = _prompt_seconds(settings, dialplan, "transfer") + 6.0
+    before = dataclasses.replace(BEFORE_CHANGE, hang_up_after=stay)
+    after = dataclasses.replace(AFTER_CHANGE, hang_up_after=stay)
+    started = time.time()
+    ok = True
+    try:
+        await engine.reload()  # the engine on the admins' files, as a numbered version
+        old_version = engine.dialplan.version
+        say(f"  the hotline runs version {old_version}: key 0 of the main menu reaches any operator")
+        calls = engine.agi.active_calls
+        first = asyncio.create_task(_play(before, settings, workdir, (KEY_0_AFTER,)))
+        for _ in range(50):  # until the engine walks that citizen's call
+            if engine.agi.active_calls > calls or first.done():
+                break
+            await asyncio.sleep(0.1)
+        say(f"  {time.strftime('%H:%M:%S')}  the administrator applies a change: key 0 goes to water")
+        changed = dataclasses.replace(settings, dialplan_path=copy)
+        applied = await Reloader(changed, engine.redis).apply_path(copy, source="demo")
+        version = applied.version
+        say(f"  {time.strftime('%H:%M:%S')}  version {version.number} applied: {'; '.join(version.summary)}")
+        for _ in range(50):  # the engine takes a new version within a second
+            if engine.dialplan.version == version.number:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.gather(first, _play(after, settings, workdir, (2.0,)))
+        for scene, want in ((before, old_version), (after, version.number)):
+            record = await _settled(engine, scene.caller, started)
+            good, text = _account(scene, record, dialplan)
+            if record is not None:
+                walked = "before" if record.version == old_version else "after"
+                text += f"\n  walked on version {record.version}, the one {walked} the change"
+                if record.version != want:
+                    good, text = False, text + f"\n  UNEXPECTED: wanted version {want}"
+            ok = ok and good
+            say(text)
+    except HotlineError as exc:
+        say(f"  the change was NOT applied: {exc}")
+        ok = False
+    finally:
+        try:
+            back = await Reloader(settings, engine.redis).apply_path(settings.dialplan_path, source="demo")
+            say(f"\n  the administrators' own menu is back: version {back.version.number}")
+        except HotlineError as exc:
+            say(f"\n  the administrators' own menu could NOT be put back: {exc}")
+            ok = False
+    return ok
+
+
+async def _emergency_scene(engine: Engine, settings: Settings, dialplan: Dialplan, workdir: Path) -> bool:
+    """Emergency mode on (as `hotline emergency on` does), a citizen presses 1 after the announcement to
+    be called back; then it is turned off and the request cancelled if it is still open."""
+    say("\n== A heating outage: emergency mode ==")
+    scene = EMERGENCY_CALLER
+    store = EmergencyStore(engine.redis)
+    args = argparse.Namespace(action="on", text=EMERGENCY_TEXT, until=None, for_="1h", group=None, lang=None)
+    wav: Path | None = None
+    started = time.time()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # the demo says it in its own words
+            await emergency_cli.run(args, engine.redis, dialplan, settings)
+        announcement = await store.current()
+        if announcement is None:
+            say("  emergency mode did NOT turn on")
+            return False
+        wav = on_host(settings.asterisk_root, announcement.sound)
+        say(f'  the administrator turns emergency mode on for an hour: "{announcement.text}"')
+        say(f"  every caller now hears it first, then: press 1 to be called back by {announcement.group}")
+        # 1 once the announcement has played, then 1 to confirm the number read back
+        keys = (_wav_seconds(wav) + 1.0, _prompt_seconds(settings, dialplan, "cb_confirm_intro") + 2.0)
+        await _play(scene, settings, workdir, keys)
+        ok, text = _account(scene, await _settled(engine, scene.caller, started), dialplan)
+        found = [r for r in await engine.callbacks.list() if r.number == scene.caller]
+        if not found:
+            ok, text = False, text + "\n  callback request: NOT REGISTERED"
+        else:
+            request = found[-1]
+            text += (
+                f"\n  request {request.id[:8]} registered for {request.group}, source {request.source.value}"
+            )
+            if request.source is not Source.EMERGENCY:
+                ok, text = False, text + f"\n  UNEXPECTED: wanted source {Source.EMERGENCY.value}"
+        if ok:
+            good, more = await _callback_account(engine, scene.caller, dialplan)
+            ok, text = good, text + more
+        say(text)
+        return ok
+    finally:
+        await store.turn_off("demo")
+        for request in await engine.callbacks.list():
+            if request.number == scene.caller and request.status.active:
+                await engine.callbacks.cancel(request.id, "the demo is over")
+        if wav is not None:
+            wav.unlink(missing_ok=True)
+        say("\n  emergency mode is off again: callers go straight to the menus")
 
 
 async def _callback_account(engine: Engine, number: str, dialplan: Dialplan) -> tuple[bool, str]:
@@ -211,7 +363,8 @@ async def _closed_request_account(engine: Engine, number: str, dialplan: Dialpla
 async def _settled(engine: Engine, caller: str, since: float) -> CallRecord | None:
     for _ in range(50):
         records = await engine.journal.find_by_caller(caller, since=since - 1)
-        if records and records[-1].hung_up:
+        # an answered call's talk time is recorded a moment after its hangup
+        if records and records[-1].hung_up and (not records[-1].operator or records[-1].ended_by):
             return records[-1]
         await asyncio.sleep(0.2)
     records = await engine.journal.find_by_caller(caller, since=since - 1)

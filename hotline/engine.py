@@ -35,7 +35,7 @@ from hotline.dialplan.diff import summarize
 from hotline.dialplan.model import Dialplan
 from hotline.errors import ConfigError, HotlineError
 from hotline.log import get_logger
-from hotline.reload import Reloader
+from hotline.reload import Applied, Reloader
 from hotline.secrets import Secrets, load_or_create
 from hotline.settings import Settings
 from hotline.versions import VersionError, VersionStore, load_files, snapshot
@@ -233,11 +233,12 @@ class Engine:
                 "engine.dialplan.switched", version=number, previous=previous, summary=list(version.summary)
             )
 
-    async def reload(self) -> None:
-        """Apply the admins' files now (SIGHUP): as `hotline reload` does, logged instead of printed."""
+    async def reload(self) -> Applied | None:
+        """Apply the admins' files now (SIGHUP): as `hotline reload` does, logged instead of printed.
+        What was applied, or None when the change was refused (the engine keeps its version)."""
         try:
             applied = await Reloader(
-                self.settings, self.redis, progress=lambda m: log.info("reload.progress", step=m)
+                self.settings, self.redis, progress=lambda m: log.debug("reload.progress", step=m)
             ).apply_path(self.settings.dialplan_path, source="SIGHUP", by=self.owner)
         except ConfigError as exc:
             log.error(
@@ -245,13 +246,14 @@ class Engine:
                 problems=[str(p) for p in exc.problems],
                 hint="the hotline keeps the current version; fix the files and send SIGHUP again",
             )
-            return
+            return None
         except HotlineError as exc:
             log.error("reload.failed", error=str(exc))
-            return
+            return None
         version = applied.version
         if version.number != self._seen_version or self.dialplan.version != version.number:
             self._use(version.number, await asyncio.to_thread(load_files, version.files))
+        return applied
 
     async def close(self, grace: float | None = None) -> None:
         if self._watcher is not None:
@@ -296,7 +298,7 @@ async def serve_forever(settings: Settings, clock: Clock = utc_now) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
-    reloads: set[asyncio.Task[None]] = set()
+    reloads: set[asyncio.Task[Applied | None]] = set()
 
     def on_hangup() -> None:
         log.info("engine.sighup", hint="validating and applying the dialplan files")

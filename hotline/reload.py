@@ -9,7 +9,8 @@
 3. The configuration files are rendered and only those that changed are written and reloaded, with the
    least disruption: `pjsip.conf` (endpoints) only when an operator changed; `queues.conf` by
    QueueReload, which keeps members, their pauses and the queues' statistics (Asterisk copies a
-   member's calls and last call over, and never resets statistics on a reload); `extensions.conf` by
+   member's calls and last call over, and never resets statistics on a reload; it drops a pause's
+   reason, which is put back); `extensions.conf` by
    reloading pbx_config, which calls in progress do not notice.
    If Asterisk refuses a reload, the previous files are put back and reloaded, and the change fails.
 4. The version is recorded in Redis (`hotline.versions`): every engine process takes it for new calls
@@ -35,11 +36,12 @@ from hotline.dialplan.model import Dialplan
 from hotline.errors import AmiError, HotlineError
 from hotline.log import get_logger
 from hotline.render import render_all
+from hotline.sandbox.ami_reload import reload_through_ami, reloadable_of
 from hotline.sandbox.manage import Sandbox
+from hotline.scripted_checks import CheckResult, checks_beside, load_checks, run_checks
 from hotline.secrets import Secrets
 from hotline.settings import Settings
 from hotline.versions import Files, Version, VersionError, VersionStore, load_files, snapshot
-from router.ami import AmiClient
 from router.redis_text import text
 
 log = get_logger("hotline.reload")
@@ -47,14 +49,14 @@ log = get_logger("hotline.reload")
 Progress = Callable[[str], None]
 LOCK_SECONDS = 300  # a crashed `hotline reload` holds the lock no longer than this
 
-# What each rendered file needs for Asterisk to take it, in the order they are applied: endpoints
-# first (a new operator exists before a queue names them), then queues, then the dialplan that uses
-# both. Files not listed here (static modules, rtp, manager) need `hotline sandbox up`.
-_RELOADS: tuple[tuple[str, dict[str, str]], ...] = (
-    ("pjsip.conf", {"Action": "Reload", "Module": "res_pjsip.so"}),
-    ("queues.conf", {"Action": "QueueReload", "Members": "yes", "Rules": "no", "Parameters": "yes"}),
-    ("extensions.conf", {"Action": "Reload", "Module": "pbx_config"}),
-)
+
+def failed_checks(dialplan: Dialplan, path: Path) -> list[CheckResult]:
+    """The admins' scripted checks kept beside the dialplan (`checks.yaml`) that fail on it; problems in
+    the checks file itself are raised as `ConfigError`."""
+    checks = checks_beside(path)
+    if checks is None:
+        return []
+    return [r for r in run_checks(dialplan, load_checks(checks, dialplan)) if not r.passed]
 
 
 def _parse(files: Files, current: Version | None) -> tuple[Dialplan, Dialplan | None]:
@@ -97,7 +99,12 @@ class Reloader:
     async def apply_path(self, path: Path, *, source: str = "reload", by: str | None = None) -> Applied:
         """Validate the files at `path` and apply them. `ConfigError` (nothing changed) when invalid."""
         files = snapshot(path)
-        load_dialplan(path)  # every problem at once, with file and line; nothing touched yet
+        dialplan = load_dialplan(path)  # every problem at once, with file and line; nothing touched yet
+        if failed := await asyncio.to_thread(failed_checks, dialplan, path):
+            raise ReloadError(
+                f"{len(failed)} scripted check(s) failed, nothing was applied: "
+                + "; ".join(str(f) for f in failed)
+            )
         if snapshot(path) != files:
             raise ReloadError(f"{path} changed while it was read: run the command again once it is saved")
         return await self._apply(files, source=source, by=by or who())
@@ -123,16 +130,16 @@ class Reloader:
         # engine applying a change on SIGHUP keeps answering calls meanwhile.
         new, old = await asyncio.to_thread(_parse, files, current)
         secrets, before, changed = await asyncio.to_thread(self._install, new)
-        reloadable = [name for name, _ in _RELOADS if name in changed]
+        reloadable = reloadable_of(changed)
         restart = tuple(name for name in changed if name not in reloadable)
         asterisk = self.sandbox.asterisk
         if reloadable and asterisk.running():
             try:
-                await self._reload(reloadable, secrets)
+                await reload_through_ami(self.settings, secrets, reloadable, self.progress)
             except (AmiError, OSError) as exc:
                 await asyncio.to_thread(asterisk.install_config, before)
                 try:
-                    await self._reload(reloadable, secrets)
+                    await reload_through_ami(self.settings, secrets, reloadable, self.progress)
                 except (AmiError, OSError) as again:
                     log.error("reload.restore_failed", error=str(again))
                 raise ReloadError(
@@ -161,22 +168,3 @@ class Reloader:
         etc = self.sandbox.asterisk.etc
         before = {n: (etc / n).read_text(encoding="utf-8") for n in rendered if (etc / n).exists()}
         return secrets, before, self.sandbox.asterisk.install_config(rendered)
-
-    async def _reload(self, names: list[str], secrets: Secrets) -> None:
-        if not names:
-            return
-        ami = AmiClient(
-            username=self.settings.ami_reload_username,
-            secret=secrets.ami_reload,
-            host=self.settings.host,
-            port=self.settings.ami_port,
-        )
-        await ami.start()
-        try:
-            await ami.wait_connected(10)
-            for name, action in _RELOADS:
-                if name in names:
-                    self.progress(f"Asterisk: reloading {name}")
-                    await ami.send_action(action, timeout=30)
-        finally:
-            await ami.close()

@@ -158,7 +158,10 @@ class IvrApp:
         group = (
             args[1] if len(args) > 1 and args[1] in dialplan.skill_groups else dialplan.hotline.general_group
         )
-        io = AgiCallerIO(channel, self.sounds_dir, dialplan.hotline.language)
+        # the language the caller chose in the menus (CHANNEL(language), in the AGI environment)
+        chosen = channel.env.language
+        language = chosen if chosen in dialplan.hotline.languages else dialplan.hotline.language
+        io = AgiCallerIO(channel, self.sounds_dir, language)
         waited = await queue_wait(channel) if source is Source.IN_QUEUE else 0.0
         await self._callback(channel, io, dialplan, group, source, waited=waited)
 

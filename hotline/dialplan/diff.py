@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from hotline.dialplan.model import Dialplan
+from hotline.dialplan.model import Dialplan, Span
 
 # Sections that are a collection of named parts: a part added (+), removed (-) or changed (~).
 _NAMED = ("menus", "skill_groups", "operators", "prompts")
@@ -50,9 +50,13 @@ def summarize(old: Dialplan | None, new: Dialplan) -> list[str]:
 
 def plain(value: Any) -> Any:
     """`value` as plain data without locations: dataclasses become dicts of their fields."""
+    if isinstance(value, Span):
+        return None
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in _IGNORED
+        return {  # a field left out of equality (where each date is written) is no change either
+            f.name: plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name not in _IGNORED and f.compare
         }
     if isinstance(value, Mapping):
         return {k: plain(v) for k, v in value.items()}

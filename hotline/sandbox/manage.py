@@ -7,15 +7,19 @@ Running `up` again after a YAML change re-renders and reloads Asterisk without r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import concurrent.futures
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hotline.dialplan import load_dialplan
 from hotline.dialplan.model import Dialplan
 from hotline.emergency.sound import ensure_dir
 from hotline.prompts import GENERATED_DIR, build_prompts
 from hotline.render import render_all
+from hotline.sandbox.ami_reload import reload_through_ami, reloadable_of
 from hotline.sandbox.asterisk import AsteriskSandbox
 from hotline.sandbox.preflight import require_root, require_tool
 from hotline.sandbox.redis import RedisSandbox
@@ -81,7 +85,12 @@ class Sandbox:
                 self.asterisk.start()
             elif changed:
                 progress(f"Asterisk: reloading ({', '.join(changed)} changed)")
-                self.asterisk.reload()
+                if "manager.conf" in changed:  # first: the AMI users the reload below logs in as
+                    self.asterisk.cli("module reload manager")
+                if reloadable := reloadable_of(changed):  # keeps members' pauses and their reasons
+                    in_own_loop(reload_through_ami(self.settings, secrets, reloadable, progress))
+                if set(changed) - {*reloadable, "manager.conf"}:  # the rest (rtp, static files)
+                    self.asterisk.reload()
             else:
                 progress("Asterisk: running, configuration unchanged")
         else:
@@ -154,3 +163,10 @@ class Sandbox:
         return SandboxStatus(
             is_built(self.settings.asterisk_root), running, redis_running, version or "", registered or []
         )
+
+
+def in_own_loop(work: Coroutine[Any, Any, None]) -> None:
+    """Run `work` to its end on an event loop of its own, in a thread: `Sandbox.up` is called from
+    plain code and from async code (through a thread) alike."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work).result()

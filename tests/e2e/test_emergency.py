@@ -27,9 +27,7 @@ from hotline.emergency.model import Announcement
 from hotline.emergency.sound import emergency_dir, on_host
 from hotline.emergency.store import EmergencyStore
 from hotline.engine import Engine
-from hotline.sandbox.dtmf import write_presses
-from hotline.sandbox.ports import free_udp_port, free_udp_port_pair
-from hotline.sandbox.sipp import CitizenCall, Key, SippResult, run_sipp
+from hotline.sandbox.sipp import CitizenCall, Key, OperatorDial, SippResult, place_operator_dial
 from ivr.agi import AgiReply
 from ivr.channel import AgiChannel
 
@@ -173,102 +171,6 @@ async def test_an_announcement_turned_on_from_the_cli_is_played_by_asterisk_befo
 
 # --- the feature code from an operator's phone -----------------------------------------------------------
 
-_OPERATOR_CALL = """<?xml version="1.0" encoding="UTF-8" ?>
-<!DOCTYPE scenario SYSTEM "sipp.dtd">
-<scenario name="operator dials the feature code">
-  <send retrans="500">
-    <![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:OPERATOR@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: <sip:OPERATOR@[local_ip]:[local_port]>
-      Max-Forwards: 70
-      User-Agent: hotline-test-operator
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
-  <recv response="401" auth="true"/>
-  <send>
-    <![CDATA[
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:OPERATOR@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
-      [last_To:]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <send retrans="500">
-    <![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:OPERATOR@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 2 INVITE
-      Contact: <sip:OPERATOR@[local_ip]:[local_port]>
-      [authentication]
-      Max-Forwards: 70
-      User-Agent: hotline-test-operator
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=operator 1 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0 101
-      a=rtpmap:0 PCMU/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-      a=sendrecv
-
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="183" optional="true"/>
-  <recv response="200" rrs="true"/>
-  <send>
-    <![CDATA[
-      ACK [next_url] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: <sip:OPERATOR@[remote_ip]>;tag=[pid]SIPpTag00[call_number]
-      [last_To:]
-      [routes]
-      Call-ID: [call_id]
-      CSeq: 2 ACK
-      Max-Forwards: 70
-      Content-Length: 0
-
-    ]]>
-  </send>
-STEPS
-  <recv request="BYE" timeout="60000"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-</scenario>
-"""
-
 
 async def dial_feature_code(
     hotline: Hotline, operator: str, keys: tuple[Key, ...], workdir: Path
@@ -276,31 +178,12 @@ async def dial_feature_code(
     """An operator's phone (digest auth with its generated password) dials the feature code, presses
     `keys` and waits for Asterisk to hang up."""
     assert hotline.dialplan.emergency is not None
-    workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - a local mkdir, not I/O worth a thread
-    pcaps = write_presses("".join(k.digit for k in keys), workdir)
-    steps = []
-    for key, pcap in zip(keys, pcaps, strict=True):
-        steps.append(f'  <pause milliseconds="{int(key.after * 1000)}"/>')
-        steps.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
-    xml = workdir / "feature_code.xml"
-    xml.write_text(_OPERATOR_CALL.replace("OPERATOR", operator).replace("STEPS", "\n".join(steps)), "utf-8")
-    local = "127.0.0.1"
-    args = [
-        f"{hotline.settings.host}:{hotline.settings.sip_port}",
-        "-sf", str(xml),
-        "-s", hotline.dialplan.emergency.feature_code,
-        "-au", operator,
-        "-ap", hotline.secrets.operators[operator],
-        "-i", local,
-        "-p", str(free_udp_port(local)),
-        "-mp", str(free_udp_port_pair(local)),
-        "-m", "1",
-        "-timeout", "120s",
-        "-timeout_error",
-        "-trace_msg",
-        "-message_file", str(workdir / "messages.log"),
-    ]  # fmt: skip
-    return await run_sipp(args, workdir, limit=150)
+    dial = OperatorDial(
+        operator, hotline.secrets.operators[operator], hotline.dialplan.emergency.feature_code, keys
+    )
+    return await place_operator_dial(
+        dial, asterisk=hotline.settings.host, port=hotline.settings.sip_port, workdir=workdir
+    )
 
 
 def typed(digits: str, first_after: float) -> tuple[Key, ...]:

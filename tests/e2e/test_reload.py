@@ -11,14 +11,17 @@ import dataclasses
 import os
 import random
 import shutil
+import statistics
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest_asyncio
 from harness import OPEN, Call, Hotline, cancel_every_open_request, journal_of, new_caller, prompt_seconds
 
 from hotline.clock import running_from
+from hotline.constants import queue_name
 from hotline.engine import Engine
 from hotline.reload import Reloader
 from hotline.sandbox.sipp import CitizenCall, Key
@@ -53,6 +56,7 @@ class Reloading:
     files: Path  # the engine's dialplan directory, a copy of the admins' one
     original: str  # its hotline.yaml as shipped
     stay: float  # seconds a citizen stays after pressing 0: past the transfer prompt, into the queue
+    sandbox_cli: Callable[[str], str]  # a command of the running Asterisk's CLI
 
     @property
     def yaml(self) -> Path:
@@ -64,6 +68,7 @@ async def reloading(hotline: Hotline, tmp_path: Path) -> AsyncIterator[Reloading
     """The engine at an open hour, reading its dialplan from a copy that the test edits."""
     files = tmp_path / "dialplans"
     shutil.copytree(hotline.settings.dialplan_path, files)
+    (files / "checks.yaml").unlink()  # the admins' checks pin key 0 to general; these tests change it
     settings = dataclasses.replace(hotline.settings, dialplan_path=files)
     engine = Engine(settings, dialplan=hotline.dialplan, clock=running_from(OPEN), grace=5)
     async with engine:
@@ -71,7 +76,10 @@ async def reloading(hotline: Hotline, tmp_path: Path) -> AsyncIterator[Reloading
         await cancel_every_open_request(engine.callbacks)
         try:
             original = (files / "hotline.yaml").read_text(encoding="utf-8")
-            yield Reloading(engine, files, original, prompt_seconds(hotline, "transfer") + 2.0)
+            # past the transfer prompt with room to spare: under load the engine may take a few
+            # seconds to act on the key, and a caller gone before it has no route in the journal
+            stay = prompt_seconds(hotline, "transfer") + 6.0
+            yield Reloading(engine, files, original, stay, hotline.sandbox.asterisk.cli)
         finally:  # the session's own files, for every other test
             await Reloader(hotline.settings, engine.redis).apply_path(hotline.settings.dialplan_path)
 
@@ -91,8 +99,12 @@ async def run_cli(*args: str) -> tuple[int, str, str]:
 
 def citizen_pressing_0(after: float, stay: float) -> CitizenCall:
     """A citizen who presses 0 in the main menu `after` seconds into the call, hears the transfer
-    prompt and waits a little in the queue (`stay` seconds after the key), then hangs up."""
-    return CitizenCall(new_caller(), keys=(Key("0", after=after),), hang_up_after=stay)
+    prompt and waits a little in the queue (`stay` seconds after the key), then hangs up.
+
+    They press 0 again 3 s later: a key sent before the engine starts the greeting (a busy machine
+    may take that long to answer over FastAGI) is lost, as on a real line, and the second one is then
+    heard; once the caller is past the menus, 0 means nothing (the queue's exit key is 1)."""
+    return CitizenCall(new_caller(), keys=(Key("0", after=after), Key("0", after=3.0)), hang_up_after=stay)
 
 
 def open_descriptors() -> int:
@@ -217,12 +229,15 @@ async def test_ten_reloads_under_twenty_callers_keep_each_call_on_one_version_an
         return placed
 
     callers = [asyncio.create_task(calling_again_and_again()) for _ in range(CALLERS)]
+    took: list[float] = []
     await asyncio.sleep(4)  # every citizen is in the menus
     for n in range(RELOADS):
         b = n % 2 == 0
         reloading.yaml.write_text(variant(reloading.original, b=b), encoding="utf-8")
         before = engine.dialplan.version
+        started = time.monotonic()
         await engine.reload()
+        took.append(time.monotonic() - started)
         assert engine.dialplan.version > before, f"reload {n + 1} was not applied: read the engine's log"
         group_of[engine.dialplan.version] = GROUP_OF_KEY_0[b]
         await asyncio.sleep(1.0)
@@ -237,6 +252,10 @@ async def test_ten_reloads_under_twenty_callers_keep_each_call_on_one_version_an
         assert record.group == group_of[record.version], f"{citizen.caller}: {record}"
         seen.add(record.version)
     assert len(seen) >= 3, f"the calls did not spread over the versions: {sorted(seen)}"
+    print(  # figures for the notes, never a bound
+        f"\nreload under load: {len(placed)} calls by {CALLERS} citizens over {len(seen)} versions; "
+        f"{RELOADS} reloads took {statistics.median(took):.2f} s median, {max(took):.2f} s at most"
+    )
 
     last = engine.dialplan.version
     citizen = citizen_pressing_0(1.0, reloading.stay)
@@ -244,18 +263,80 @@ async def test_ten_reloads_under_twenty_callers_keep_each_call_on_one_version_an
     record = await journal_of(engine.journal, citizen.caller)
     assert (record.version, record.group) == (last, group_of[last])
 
-    await asyncio.sleep(2)
-    assert len(asyncio.all_tasks()) <= tasks_before
+    for _ in range(50):  # a pass of the dispatcher or a journal write may be running: let it end
+        if len(asyncio.all_tasks()) <= tasks_before:
+            break
+        await asyncio.sleep(0.2)
+    names = sorted(t.get_name() for t in asyncio.all_tasks())
+    assert len(names) <= tasks_before, f"tasks: {tasks_before} before, now {names}"
     assert open_descriptors() <= fds_before + 5, (
         f"descriptors: {fds_before} before, {open_descriptors()} after"
     )
+
+
+# --- least disruption ------------------------------------------------------------------------------
+
+NEW_OPERATOR = """  - id: op107
+    name: Жанна Новикова
+    extension: "107"
+    skills: {general: 3}
+"""
+
+
+async def queue_status(engine: Engine, group: str) -> tuple[dict[str, str], dict[str, tuple[str, str, str]]]:
+    """Asterisk's view of a queue: its statistics, and each member's (paused, reason, calls taken)."""
+    listed = await engine.ami.send_list_action({"Action": "QueueStatus", "Queue": queue_name(group)})
+    (params,) = [m for m in listed if m.name == "QueueParams"]
+    stats = {k: params.get(k, "") for k in ("Completed", "Abandoned", "Holdtime", "TalkTime")}
+    members = {
+        m.get("Name", ""): (m.get("Paused", ""), m.get("PausedReason", ""), m.get("CallsTaken", ""))
+        for m in listed
+        if m.name == "QueueMember"
+    }
+    return stats, members
+
+
+async def test_a_reload_keeps_members_pauses_and_statistics_and_reloads_endpoints_only_for_operators(
+    reloading: Reloading, call: Call
+) -> None:
+    """A change of menus and a queue's wrap-up reloads the queues and the dialplan but not the endpoints:
+    every queue keeps its members, a paused operator stays paused, the statistics stay. Adding an
+    operator reloads the endpoints too, and the new phone joins its queue."""
+    engine = reloading.engine
+    await engine.reload()
+    citizen = citizen_pressing_0(1.0, reloading.stay)  # waits in the general queue and hangs up
+    assert (await call(citizen)).ok
+    await journal_of(engine.journal, citizen.caller)
+    pause = {"Action": "QueuePause", "Interface": "PJSIP/op105", "Paused": "true", "Reason": "lunch"}
+    await engine.ami.send_action(pause)
+    try:
+        before = {g: await queue_status(engine, g) for g in ("general", "management")}
+        reloading.yaml.write_text(variant(reloading.original, b=True), encoding="utf-8")
+        applied = await engine.reload()
+        assert applied is not None, "refused: read the engine's log"
+        assert applied.reloaded == ("queues.conf", "extensions.conf")
+        after = {g: await queue_status(engine, g) for g in ("general", "management")}
+        assert after == before
+        assert before["management"][1]["op105"][:2] == ("1", "lunch")
+        assert before["general"][0]["Abandoned"] not in ("", "0")
+
+        text = variant(reloading.original, b=True).replace("\nprompts:", f"{NEW_OPERATOR}\nprompts:", 1)
+        reloading.yaml.write_text(text, encoding="utf-8")
+        applied = await engine.reload()
+        assert applied is not None, "refused: read the engine's log"
+        assert "pjsip.conf" in applied.reloaded
+        assert "op107" in engine.dialplan.operators
+        assert "op107" in (await queue_status(engine, "general"))[1]
+        assert "Endpoint:  op107" in reloading.sandbox_cli("pjsip show endpoint op107")
+    finally:
+        await engine.ami.send_action({**pause, "Paused": "false"})
 
 
 # --- rollback ------------------------------------------------------------------------------------------
 
 
 async def test_rollback_applies_the_previous_version_again_and_puts_its_files_back(
-    reloading: Reloading, call: Call
+    hotline: Hotline, reloading: Reloading, call: Call
 ) -> None:
     """`hotline reload` of variant B (refused while the admins' scripted checks pin key 0 to general,
     applied once that check is gone), then `hotline rollback`: a new version with A's files, which the
@@ -263,11 +344,13 @@ async def test_rollback_applies_the_previous_version_again_and_puts_its_files_ba
     `hotline versions` tells the story."""
     engine = reloading.engine
     await engine.reload()
+    checks = reloading.files / "checks.yaml"
+    shutil.copyfile(hotline.settings.dialplan_path / "checks.yaml", checks)
     reloading.yaml.write_text(variant(reloading.original, b=True), encoding="utf-8")
     code, out, err = await run_cli("reload", "--dialplan", str(reloading.files))
     assert code == 1, out  # the admins' scripted checks expect key 0 to reach general: refused
     assert "check 'any operator': expected queue general" in err, err
-    (reloading.files / "checks.yaml").unlink()  # this change is meant: the check goes with it
+    checks.unlink()  # this change is meant: the check goes with it
     code, out, err = await run_cli("reload", "--dialplan", str(reloading.files))
     assert code == 0, err
     assert "Applied version" in out, out

@@ -27,7 +27,11 @@ def test_the_first_version_says_so(shipped: Dialplan) -> None:
 def test_the_same_dialplan_moved_to_other_lines_is_no_change(shipped: Dialplan) -> None:
     """Locations, source files and the version number are not changes a caller could notice."""
     moved = {k: dataclasses.replace(m, span=Span("other.yaml", 99, 1)) for k, m in shipped.menus.items()}
-    other = dataclasses.replace(shipped, menus=moved, source_files=("other.yaml",), version=7)
+    dates = {d: Span("other.yaml", 1, 1) for d in shipped.calendar.spans}
+    calendar = dataclasses.replace(shipped.calendar, spans=dates)
+    other = dataclasses.replace(
+        shipped, menus=moved, calendar=calendar, source_files=("other.yaml",), version=7
+    )
     assert summarize(shipped, other) == []
 
 
