@@ -113,6 +113,8 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
     )
     async with Engine(settings, dialplan=dialplan, clock=clock, grace=5) as engine:
         await engine.ami.wait_connected(15)
+        if left := await _quiet_start(engine, sandbox, dialplan):
+            say(f"  left by earlier runs and cleared: {left}")
         phones = {
             op.id: OperatorPhone(
                 op.id,
@@ -178,6 +180,25 @@ The sandbox is still running. To call the hotline yourself:
      with one of those accounts, and dial {dialplan.hotline.number}.
 Stop it with: ./run.sh hotline sandbox down""")
     return 1 if failures else 0
+
+
+async def _quiet_start(engine: Engine, sandbox: Sandbox, dialplan: Dialplan) -> str:
+    """The demo starts from a quiet hotline: calls still up from an earlier run (its phones were stopped
+    mid-call), operators still held, and callback requests still open are ended, so that no scene meets
+    another run's calls. What was cleared, in words ("" for nothing)."""
+    channels = sandbox.asterisk.cli("core show channels concise").strip()
+    calls = len(channels.splitlines()) if channels else 0
+    if calls:
+        sandbox.asterisk.cli("channel request hangup all")
+    for op in dialplan.operators:
+        sandbox.asterisk.cli(f"queue unpause member PJSIP/{op}")
+    requests = 0
+    for request in await engine.callbacks.list():
+        if request.status.active:
+            await engine.callbacks.cancel(request.id, "left by an earlier demo run")
+            requests += 1
+    parts = [f"{calls} call leg(s)" if calls else "", f"{requests} callback request(s)" if requests else ""]
+    return ", ".join(p for p in parts if p)
 
 
 async def _play(

@@ -38,8 +38,9 @@ def hotline(tmp_path_factory: pytest.TempPathFactory) -> Hotline:
     settings = Settings.from_env()
     sandbox = Sandbox(settings)
     dialplan, secrets = sandbox.up(lambda msg: print(msg, flush=True))
-    # The sandbox's Asterisk outlives test sessions: a hold left by a run that was killed mid-callback
-    # is let go, so that every session starts with every operator in the queues.
+    # The sandbox's Asterisk outlives test sessions: calls still up and holds left by a run that was
+    # killed mid-call are ended, so that every session starts with every operator free in the queues.
+    sandbox.asterisk.cli("channel request hangup all")
     for op in dialplan.operators:
         sandbox.asterisk.cli(f"queue unpause member PJSIP/{op}")
     return Hotline(settings, sandbox, dialplan, secrets, tmp_path_factory.mktemp("e2e"))
