@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import dataclasses
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from harness import OPEN, Call, Hotline, cancel_every_open_request
 from hotline.callbacks.store import CallbackStore
 from hotline.clock import running_from
 from hotline.engine import Engine
-from hotline.sandbox.manage import Sandbox
+from hotline.sandbox.manage import Sandbox, in_own_loop
 from hotline.sandbox.sipp import CitizenCall, OperatorPhone, Phone, SippResult, place_call
 from hotline.settings import Settings
 
@@ -44,6 +45,31 @@ def hotline(tmp_path_factory: pytest.TempPathFactory) -> Hotline:
     for op in dialplan.operators:
         sandbox.asterisk.cli(f"queue unpause member PJSIP/{op}")
     return Hotline(settings, sandbox, dialplan, secrets, tmp_path_factory.mktemp("e2e"))
+
+
+@pytest.fixture(autouse=True)
+def quiet_sandbox_after(hotline: Hotline) -> Iterator[None]:
+    """After each test, once its engine has stopped: calls still up (a callback placed as the engine
+    stopped, phones stopped mid-call) are hung up, operators' holds let go and callback requests left
+    open cancelled, so that no test meets another's calls, holds or requests."""
+    yield
+    hotline.sandbox.asterisk.cli("channel request hangup all")
+    for op in hotline.dialplan.operators:
+        hotline.sandbox.asterisk.cli(f"queue unpause member PJSIP/{op}")
+    in_own_loop(_cancel_open_requests(hotline))
+
+
+async def _cancel_open_requests(hotline: Hotline) -> None:
+    client = aioredis.Redis(
+        host=hotline.settings.host,
+        port=hotline.settings.redis_port,
+        password=hotline.secrets.redis,
+        decode_responses=True,
+    )
+    try:
+        await cancel_every_open_request(CallbackStore(client, clock=time.time))
+    finally:
+        await client.aclose()
 
 
 @pytest_asyncio.fixture

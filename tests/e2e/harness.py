@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import json
 import os
 import sys
 import time
@@ -11,6 +13,7 @@ import wave
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hotline.callbacks.model import Request
@@ -162,3 +165,23 @@ async def serve(
             stdout=log,
             stderr=log,
         )
+
+
+def log_lines(path: Path) -> list[dict[str, Any]]:
+    """The JSON lines of a `hotline serve --json-logs` log (anything else in it is skipped)."""
+    entries = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            if isinstance(entry, dict):
+                entries.append(entry)
+    return entries
+
+
+async def until_started(process: asyncio.subprocess.Process, log: Path, limit: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not any(e.get("event") == "engine.started" for e in log_lines(log)):
+        assert process.returncode is None, f"the engine exited ({process.returncode}): read {log}"
+        assert loop.time() < deadline, f"the engine did not start: read {log}"
+        await asyncio.sleep(0.2)

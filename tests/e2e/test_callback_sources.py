@@ -12,14 +12,12 @@ import contextlib
 import dataclasses
 import datetime as dt
 import itertools
-import json
 import re
 import shutil
 import signal
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,6 +33,7 @@ from harness import (
     serve,
     settled,
     settled_request,
+    until_started,
 )
 from structlog.testing import capture_logs
 
@@ -144,26 +143,6 @@ async def test_a_caller_beyond_the_hotlines_capacity_is_told_the_lines_are_busy_
 
 
 # --- two engine processes --------------------------------------------------------------------------------
-
-
-def log_lines(path: Path) -> list[dict[str, Any]]:
-    """The JSON lines of a `hotline serve --json-logs` log (anything else in it is skipped)."""
-    entries = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        with contextlib.suppress(ValueError):
-            entry = json.loads(line)
-            if isinstance(entry, dict):
-                entries.append(entry)
-    return entries
-
-
-async def until_started(process: asyncio.subprocess.Process, log: Path, limit: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not any(e.get("event") == "engine.started" for e in log_lines(log)):
-        assert process.returncode is None, f"the engine exited ({process.returncode}): read {log}"
-        assert loop.time() < deadline, f"the engine did not start: read {log}"
-        await asyncio.sleep(0.2)
 
 
 def overlapping(requests: list[Request], slack: float = 2.0) -> list[tuple[str, str, str]]:

@@ -221,7 +221,8 @@ async def test_a_long_wait_offers_the_callback_before_queue_and_1_registers_it(
     await pause_operators(cb_engine, hotline, paused=True)
     try:
         caller = new_caller()
-        during_offer = prompt_seconds(hotline, "transfer") + 1.0
+        # well into the offer: the wait estimate may take up to its 2 s bound after the transfer prompt
+        during_offer = prompt_seconds(hotline, "transfer") + 3.0
         keys = (Key("0", 2.0), Key("1", during_offer), Key("1", 5.0))
         with capture_logs() as logs:
             result = await call(CitizenCall(caller=caller, keys=keys, wait_for_end=60))

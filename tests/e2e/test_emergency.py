@@ -134,7 +134,8 @@ async def test_an_announcement_turned_on_from_the_cli_is_played_by_asterisk_befo
         assert samples > 8000, f"{wav}: under a second of speech"
         # let the announcement play out, press 1 during the offer, then confirm the number read back
         offer = samples / 8000 + 1.0
-        confirm = prompt_seconds(hotline, "cb_confirm_intro") + 2.0
+        # confirm while "press 1" is said or just after: the number read back is over by then
+        confirm = prompt_seconds(hotline, "cb_confirm_intro") + 10.0
         keys = (Key("1", offer), Key("1", confirm))
         result = await call(CitizenCall(caller=first, keys=keys, wait_for_end=60))
         assert result.ok, result.errors or result.screen  # the engine said goodbye after the promise

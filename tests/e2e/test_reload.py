@@ -11,6 +11,7 @@ import dataclasses
 import os
 import random
 import shutil
+import signal
 import statistics
 import sys
 import time
@@ -18,12 +19,25 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest_asyncio
-from harness import OPEN, Call, Hotline, cancel_every_open_request, journal_of, new_caller, prompt_seconds
+from harness import (
+    OPEN,
+    Call,
+    Hotline,
+    cancel_every_open_request,
+    journal_of,
+    log_lines,
+    new_caller,
+    prompt_seconds,
+    serve,
+    until_started,
+)
 
+from hotline.callbacks.store import CallbackStore
 from hotline.clock import running_from
 from hotline.constants import queue_name
 from hotline.engine import Engine
 from hotline.reload import Reloader
+from hotline.sandbox.ports import free_tcp_port
 from hotline.sandbox.sipp import CitizenCall, Key
 from hotline.versions import VersionStore
 
@@ -330,6 +344,62 @@ async def test_a_reload_keeps_members_pauses_and_statistics_and_reloads_endpoint
         assert "Endpoint:  op107" in reloading.sandbox_cli("pjsip show endpoint op107")
     finally:
         await engine.ami.send_action({**pause, "Paused": "false"})
+
+
+# --- several engine processes --------------------------------------------------------------------------
+
+
+async def test_engine_processes_take_a_reload_together_and_sighup_applies_the_files(
+    hotline: Hotline, reloading: Reloading, store: CallbackStore
+) -> None:
+    """Two `hotline serve` processes on the admins' copy: `hotline reload` from a third process makes
+    both switch to its version within seconds; SIGHUP to one applies the next change, which the other
+    takes too; both stop cleanly."""
+    logs = [hotline.workdir / "serve-reload-1.log", hotline.workdir / "serve-reload-2.log"]
+    lease = hotline.settings.callback_lease_seconds
+    engines = []
+    for log in logs:
+        own = {
+            "HOTLINE_AGI_PORT": str(free_tcp_port(hotline.settings.host)),
+            "HOTLINE_DIALPLAN_PATH": str(reloading.files),
+        }
+        engines.append(await serve(hotline, store, log.name, lease=lease, settings=own))
+    try:
+        for engine, log in zip(engines, logs, strict=True):
+            await until_started(engine, log)
+        reloading.yaml.write_text(variant(reloading.original, b=True), encoding="utf-8")
+        code, _, err = await run_cli("reload", "--dialplan", str(reloading.files))
+        assert code == 0, err
+        first = await VersionStore(reloading.engine.redis, clock=store.now).current_number()
+        for log in logs:
+            await until_logged(log, "engine.dialplan.switched", first)
+
+        reloading.yaml.write_text(reloading.original, encoding="utf-8")
+        engines[0].send_signal(signal.SIGHUP)
+        await until_logged(logs[0], "reload.applied", None)
+        second = await VersionStore(reloading.engine.redis, clock=store.now).current_number()
+        assert first is not None
+        assert second is not None
+        assert second > first
+        await until_logged(logs[1], "engine.dialplan.switched", second)
+    finally:
+        for engine in engines:
+            if engine.returncode is None:
+                engine.send_signal(signal.SIGTERM)
+        for engine in engines:
+            await asyncio.wait_for(engine.wait(), 60)
+    assert [e.returncode for e in engines] == [0, 0]
+
+
+async def until_logged(log: Path, event: str, version: int | None, limit: float = 15.0) -> None:
+    """Wait until the engine's JSON log has `event` (for `version`, when given)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not any(
+        e.get("event") == event and (version is None or e.get("version") == version) for e in log_lines(log)
+    ):
+        assert loop.time() < deadline, f"no {event} for version {version} in {log}"
+        await asyncio.sleep(0.2)
 
 
 # --- rollback ------------------------------------------------------------------------------------------
