@@ -186,17 +186,8 @@ async def _quiet_start(engine: Engine, sandbox: Sandbox, dialplan: Dialplan) -> 
     """The demo starts from a quiet hotline: calls still up from an earlier run (its phones were stopped
     mid-call), operators still held, and callback requests still open are ended, so that no scene meets
     another run's calls. What was cleared, in words ("" for nothing)."""
-    channels = sandbox.asterisk.cli("core show channels concise").strip()
-    calls = len(channels.splitlines()) if channels else 0
-    if calls:
-        sandbox.asterisk.cli("channel request hangup all")
-    for op in dialplan.operators:
-        sandbox.asterisk.cli(f"queue unpause member PJSIP/{op}")
-    requests = 0
-    for request in await engine.callbacks.list():
-        if request.status.active:
-            await engine.callbacks.cancel(request.id, "left by an earlier demo run")
-            requests += 1
+    calls = sandbox.asterisk.hang_up_all(dialplan.operators)
+    requests = await engine.callbacks.cancel_every_active("left by an earlier demo run")
     parts = [f"{calls} call leg(s)" if calls else "", f"{requests} callback request(s)" if requests else ""]
     return ", ".join(p for p in parts if p)
 

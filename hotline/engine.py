@@ -250,9 +250,8 @@ class Engine:
         except HotlineError as exc:
             log.error("reload.failed", error=str(exc))
             return None
-        version = applied.version
-        if version.number != self._seen_version or self.dialplan.version != version.number:
-            self._use(version.number, await asyncio.to_thread(load_files, version.files))
+        if applied.version.number != self.dialplan.version:
+            self._use(applied.version.number, applied.dialplan)
         return applied
 
     async def close(self, grace: float | None = None) -> None:

@@ -59,8 +59,16 @@ def failed_checks(dialplan: Dialplan, path: Path) -> list[CheckResult]:
     return [r for r in run_checks(dialplan, load_checks(checks, dialplan)) if not r.passed]
 
 
-def _parse(files: Files, current: Version | None) -> tuple[Dialplan, Dialplan | None]:
-    return load_files(files), (load_files(current.files) if current is not None else None)
+def _checked(path: Path) -> Dialplan:
+    """The dialplan at `path`, refused (`ConfigError`, `ReloadError`) unless it and its scripted checks
+    pass."""
+    dialplan = load_dialplan(path)
+    if failed := failed_checks(dialplan, path):
+        raise ReloadError(
+            f"{len(failed)} scripted check(s) failed, nothing was applied: "
+            + "; ".join(str(f) for f in failed)
+        )
+    return dialplan
 
 
 class ReloadError(HotlineError):
@@ -70,6 +78,7 @@ class ReloadError(HotlineError):
 @dataclass(frozen=True, slots=True)
 class Applied:
     version: Version  # the version the hotline runs now
+    dialplan: Dialplan  # that version, read
     changed: bool  # False: the files were already that version, nothing was done
     reloaded: tuple[str, ...]  # the configuration files Asterisk reloaded
     restart_needed: tuple[str, ...]  # changed files that only a restart of Asterisk applies
@@ -98,37 +107,35 @@ class Reloader:
 
     async def apply_path(self, path: Path, *, source: str = "reload", by: str | None = None) -> Applied:
         """Validate the files at `path` and apply them. `ConfigError` (nothing changed) when invalid."""
-        files = snapshot(path)
-        dialplan = load_dialplan(path)  # every problem at once, with file and line; nothing touched yet
-        if failed := await asyncio.to_thread(failed_checks, dialplan, path):
-            raise ReloadError(
-                f"{len(failed)} scripted check(s) failed, nothing was applied: "
-                + "; ".join(str(f) for f in failed)
-            )
-        if snapshot(path) != files:
+        files = await asyncio.to_thread(snapshot, path)
+        # every problem at once, with file and line; nothing touched yet (off the loop: SIGHUP's path)
+        dialplan = await asyncio.to_thread(_checked, path)
+        if await asyncio.to_thread(snapshot, path) != files:
             raise ReloadError(f"{path} changed while it was read: run the command again once it is saved")
-        return await self._apply(files, source=source, by=by or who())
+        return await self._apply(files, dialplan, source=source, by=by or who())
 
     async def apply_version(self, version: Version, *, by: str | None = None) -> Applied:
         """Apply a stored version's files again, as a new version (`hotline rollback`)."""
-        return await self._apply(version.files, source=f"rollback to {version.number}", by=by or who())
+        dialplan = await asyncio.to_thread(load_files, version.files)
+        source = f"rollback to {version.number}"
+        return await self._apply(version.files, dialplan, source=source, by=by or who())
 
-    async def _apply(self, files: Files, *, source: str, by: str) -> Applied:
+    async def _apply(self, files: Files, new: Dialplan, *, source: str, by: str) -> Applied:
         if not await self.redis.set(c.KEY_DP_LOCK, by, nx=True, ex=LOCK_SECONDS):
             holder = text(await self.redis.get(c.KEY_DP_LOCK) or "someone")
             raise ReloadError(
                 f"{holder} is applying a change right now: wait for it and run the command again"
             )
         try:
-            return await self._apply_locked(files, source=source, by=by)
+            return await self._apply_locked(files, new, source=source, by=by)
         finally:
             await self.redis.delete(c.KEY_DP_LOCK)
 
-    async def _apply_locked(self, files: Files, *, source: str, by: str) -> Applied:
+    async def _apply_locked(self, files: Files, new: Dialplan, *, source: str, by: str) -> Applied:
         current = await self.versions.current()
         # Parsing, building prompts and writing files take a while: off the event loop, so that an
         # engine applying a change on SIGHUP keeps answering calls meanwhile.
-        new, old = await asyncio.to_thread(_parse, files, current)
+        old = await asyncio.to_thread(load_files, current.files) if current is not None else None
         secrets, before, changed = await asyncio.to_thread(self._install, new)
         reloadable = reloadable_of(changed)
         restart = tuple(name for name in changed if name not in reloadable)
@@ -147,7 +154,7 @@ class Reloader:
                     f"Read {asterisk.log_file} for Asterisk's reason."
                 ) from exc
         if current is not None and current.files == files and not changed:
-            return Applied(current, False, (), ())
+            return Applied(current, new, False, (), ())
         summary = summarize(old, new) or ["no change callers can notice"]
         try:
             version = await self.versions.record(
@@ -158,7 +165,7 @@ class Reloader:
         log.info(
             "reload.applied", version=version.number, summary=summary, reloaded=reloadable, source=source
         )
-        return Applied(version, True, tuple(reloadable), restart)
+        return Applied(version, new, True, tuple(reloadable), restart)
 
     def _install(self, new: Dialplan) -> tuple[Secrets, dict[str, str], list[str]]:
         """Prompts and configuration files in place: (secrets, the files before, the changed names)."""

@@ -31,19 +31,19 @@ Report = Callable[[ConfigError, Path], None]
 async def main(settings: Settings, args: argparse.Namespace, report: Report) -> int:
     path = Path(args.dialplan) if getattr(args, "dialplan", None) else settings.dialplan_path
     try:
-        operators = load_dialplan(path).operators
+        dialplan = load_dialplan(path)
     except ConfigError as exc:
         if args.command != "reload":
             raise
         report(exc, path)
         return 1
-    redis = admin_redis(settings, operators, f"hotline {args.command}")
+    redis = admin_redis(settings, dialplan.operators, f"hotline {args.command}")
     try:
         if args.command == "reload":
             return await _reload(settings, redis, path, report)
         if args.command == "rollback":
             return await _rollback(settings, redis, path, args.to, force=args.force)
-        return await _versions(redis, settings, path, limit=args.limit)
+        return await _versions(redis, ZoneInfo(dialplan.hotline.timezone), limit=args.limit)
     except (RedisConnectionError, RedisTimeoutError) as exc:
         raise unreachable(redis, exc) from exc
     except RedisError as exc:
@@ -84,13 +84,12 @@ async def _rollback(settings: Settings, redis: Redis, path: Path, to: int | None
     return 0
 
 
-async def _versions(redis: Redis, settings: Settings, path: Path, *, limit: int) -> int:
+async def _versions(redis: Redis, tz: ZoneInfo, *, limit: int) -> int:
     store = VersionStore(redis, clock=lambda: 0.0)
     history = await store.history(limit)
     if not history:
         print("No version applied yet: `hotline sandbox up` or the engine's start records the first one.")
         return 0
-    tz = ZoneInfo(load_dialplan(path).hotline.timezone)
     current = await store.current_number()
     for line in format_versions(history, current, tz):
         print(line)

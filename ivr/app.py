@@ -248,12 +248,10 @@ class IvrApp:
             else:
                 await io.play("cb_goodbye", "")
                 await channel.set_variable(c.VAR_ACTION, c.ACTION_HANGUP)
-        elif outcome.kind == "callback" and outcome.reason == "emergency":
-            assert outcome.group is not None
-            await self._callback(channel, io, dialplan, outcome.group, Source.EMERGENCY)
         elif outcome.kind == "callback":
             assert outcome.group is not None
-            await self._callback(channel, io, dialplan, outcome.group, Source.MENU)
+            source = Source.EMERGENCY if outcome.reason == "emergency" else Source.MENU
+            await self._callback(channel, io, dialplan, outcome.group, source)
         else:
             await channel.set_variable(c.VAR_ACTION, c.ACTION_HANGUP)
         log.info(

@@ -15,6 +15,7 @@ who did it is the operator's endpoint, from the channel's name.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import posixpath
 import secrets
 from collections.abc import Callable
@@ -97,12 +98,8 @@ async def read_announcement(store: EmergencyStore | None, dialplan: Dialplan) ->
         return None
     if announcement is not None and announcement.group not in dialplan.skill_groups:
         # turned on under an older dialplan whose group is gone: the general group calls back
-        announcement = _with_group(announcement, dialplan.hotline.general_group)
+        announcement = dataclasses.replace(announcement, group=dialplan.hotline.general_group)
     return announcement
-
-
-def _with_group(a: Announcement, group: str) -> Announcement:
-    return Announcement(a.id, a.text, a.language, a.sound, group, a.set_at, a.until, a.set_by)
 
 
 def endpoint_of(channel_name: str) -> str:

@@ -452,6 +452,14 @@ class CallbackStore:
         request = await self.get(request_id)
         return None if request is None else request.attempts
 
+    async def cancel_every_active(self, reason: str) -> int:
+        """Cancel every open or dispatching request (`cancel`); how many there were. For a sandbox
+        started afresh (the demo, a test), never for a hotline in service."""
+        active = [*await self.list(Status.OPEN), *await self.list(Status.DISPATCHING)]
+        for request in active:
+            await self.cancel(request.id, reason)
+        return len(active)
+
     async def list(
         self, status: Status | None = None, group: str | None = None, *, since: float | None = None
     ) -> builtins.list[Request]:

@@ -187,6 +187,16 @@ class AsteriskSandbox:
             time.sleep(0.2)
         raise SandboxError(f"Asterisk did not start within {timeout:.0f} s: read {self.log_file}")
 
+    def hang_up_all(self, operators: Iterable[str]) -> int:
+        """End every call still up and let every operator's phone back into the queues: the sandbox
+        after a run that stopped its phones mid-call. How many channels were up."""
+        channels = self.cli("core show channels concise").strip()
+        if channels:
+            self.cli("channel request hangup all")
+        for op in operators:
+            self.cli(f"queue unpause member PJSIP/{op}")
+        return len(channels.splitlines()) if channels else 0
+
     def reload(self) -> None:
         """Apply changed configuration to the running Asterisk."""
         self.cli("core reload")

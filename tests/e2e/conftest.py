@@ -41,9 +41,7 @@ def hotline(tmp_path_factory: pytest.TempPathFactory) -> Hotline:
     dialplan, secrets = sandbox.up(lambda msg: print(msg, flush=True))
     # The sandbox's Asterisk outlives test sessions: calls still up and holds left by a run that was
     # killed mid-call are ended, so that every session starts with every operator free in the queues.
-    sandbox.asterisk.cli("channel request hangup all")
-    for op in dialplan.operators:
-        sandbox.asterisk.cli(f"queue unpause member PJSIP/{op}")
+    sandbox.asterisk.hang_up_all(dialplan.operators)
     return Hotline(settings, sandbox, dialplan, secrets, tmp_path_factory.mktemp("e2e"))
 
 
@@ -53,9 +51,7 @@ def quiet_sandbox_after(hotline: Hotline) -> Iterator[None]:
     stopped, phones stopped mid-call) are hung up, operators' holds let go and callback requests left
     open cancelled, so that no test meets another's calls, holds or requests."""
     yield
-    hotline.sandbox.asterisk.cli("channel request hangup all")
-    for op in hotline.dialplan.operators:
-        hotline.sandbox.asterisk.cli(f"queue unpause member PJSIP/{op}")
+    hotline.sandbox.asterisk.hang_up_all(hotline.dialplan.operators)
     in_own_loop(_cancel_open_requests(hotline))
 
 

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import sys
 import time
 import wave
@@ -72,9 +73,7 @@ async def journal_of(journal: CallJournal, caller: str, *, settle: float = 15.0)
 
 async def cancel_every_open_request(store: CallbackStore) -> None:
     """Leave the sandbox's callback queue empty, so no test dials another test's citizen."""
-    for request in await store.list():
-        if request.status.active:
-            await store.cancel(request.id, "test cleanup")
+    await store.cancel_every_active("test cleanup")
 
 
 async def ask_to_be_called_back(call: Call, caller: str | None = None) -> str:
@@ -185,3 +184,14 @@ async def until_started(process: asyncio.subprocess.Process, log: Path, limit: f
         assert process.returncode is None, f"the engine exited ({process.returncode}): read {log}"
         assert loop.time() < deadline, f"the engine did not start: read {log}"
         await asyncio.sleep(0.2)
+
+
+async def stop(engines: list[asyncio.subprocess.Process], limit: float = 60.0) -> list[int | None]:
+    """SIGTERM to each `hotline serve` still running (the first signal lets live calls finish), then
+    wait for all of them; their exit statuses."""
+    for engine in engines:
+        if engine.returncode is None:
+            engine.send_signal(signal.SIGTERM)
+    for engine in engines:
+        await asyncio.wait_for(engine.wait(), limit)
+    return [engine.returncode for engine in engines]

@@ -14,7 +14,6 @@ import datetime as dt
 import itertools
 import re
 import shutil
-import signal
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -33,6 +32,7 @@ from harness import (
     serve,
     settled,
     settled_request,
+    stop,
     until_started,
 )
 from structlog.testing import capture_logs
@@ -198,12 +198,8 @@ async def test_with_two_engine_processes_running_each_request_is_dialled_by_exac
         requests = [await settled_request(store, r.request.id) for r in registered]
         assert [e.returncode for e in engines] == [None, None], "an engine stopped during the test"
     finally:
-        for engine in engines:
-            if engine.returncode is None:
-                engine.send_signal(signal.SIGTERM)
-        for engine in engines:
-            await asyncio.wait_for(engine.wait(), 60)
-    assert [e.returncode for e in engines] == [0, 0]
+        codes = await stop(engines)
+    assert codes == [0, 0]
     owners = {f"{socket.gethostname()}:{e.pid}": n for n, e in enumerate(engines, 1)}
     placed_by = {r.number: tuple(owners.get(a.owner, a.owner) for a in r.attempts) for r in requests}
     for request in requests:

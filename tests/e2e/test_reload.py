@@ -29,6 +29,7 @@ from harness import (
     new_caller,
     prompt_seconds,
     serve,
+    stop,
     until_started,
 )
 
@@ -383,12 +384,8 @@ async def test_engine_processes_take_a_reload_together_and_sighup_applies_the_fi
         assert second > first
         await until_logged(logs[1], "engine.dialplan.switched", second)
     finally:
-        for engine in engines:
-            if engine.returncode is None:
-                engine.send_signal(signal.SIGTERM)
-        for engine in engines:
-            await asyncio.wait_for(engine.wait(), 60)
-    assert [e.returncode for e in engines] == [0, 0]
+        codes = await stop(engines)
+    assert codes == [0, 0]
 
 
 async def until_logged(log: Path, event: str, version: int | None, limit: float = 15.0) -> None:

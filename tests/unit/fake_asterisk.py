@@ -68,6 +68,21 @@ async def settle(server: FastAgiServer) -> None:
     assert server.tasks == frozenset()
 
 
+async def scripted_call(
+    handler: Callable[[AgiChannel], Awaitable[None]], reply: Callable[[str], str], *, env: bytes = ENV_22
+) -> None:
+    """One FastAGI call to the real server running `handler`: the fake Asterisk answers each command with
+    `reply(command)` until the engine hangs up; returns once every connection task has ended."""
+    async with FastAgiServer(handler, port=0) as server:
+        fake = await FakeAsterisk.connect(server.port, env=env)
+        try:
+            while line := await fake.command():
+                await fake.send(reply(line.decode()).encode())
+        finally:
+            await fake.close()
+        await settle(server)
+
+
 @dataclass
 class Outcome:
     """What the handler saw, for the test to assert on after the call."""

@@ -22,6 +22,8 @@ class Asterisk:
     def reply(self, line: str) -> str:
         words = shlex.split(line)
         command = " ".join(words[:2])
+        if command in ("STREAM FILE", "GET DATA"):
+            self.paths.append(words[2])
         if command == "STREAM FILE":
             path = words[2]
             name = path if "/emergency/" in path else path.rsplit("/", 1)[-1]

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import structlog
-from fake_asterisk import ENV_22, FakeAsterisk, settle
+from fake_asterisk import ENV_22, scripted_call
 from scripted_asterisk import Asterisk, Registered
 from structlog.typing import EventDict
 
@@ -27,7 +27,6 @@ from hotline.emergency.model import Announcement
 from hotline.emergency.store import EmergencyStore
 from ivr.app import IvrApp
 from ivr.emergency_flow import EmergencyAccess
-from ivr.server import FastAgiServer
 
 DEFAULT = Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml"
 MONDAY_10 = dt.datetime(2024, 3, 4, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
@@ -79,14 +78,7 @@ async def run_call(
     access = EmergencyAccess(cast(EmergencyStore, store), PIN)
     app = IvrApp(lambda: dialplan, "sounds", clock=lambda: MONDAY_10, register=register, emergency=access)
     with structlog.testing.capture_logs() as logs:
-        async with FastAgiServer(app.handle, port=0) as server:
-            fake = await FakeAsterisk.connect(server.port, env=env)
-            try:
-                while line := await fake.command():
-                    await fake.send(asterisk.reply(line.decode()).encode())
-            finally:
-                await fake.close()
-            await settle(server)
+        await scripted_call(app.handle, asterisk.reply, env=env)
     assert "HOTLINE_ERROR" not in asterisk.variables
     return logs
 

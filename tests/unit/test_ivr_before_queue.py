@@ -17,15 +17,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import structlog
-from fake_asterisk import FakeAsterisk, settle
+from fake_asterisk import scripted_call
+from scripted_asterisk import Registered
 from structlog.typing import EventDict
 
 import ivr.app
-from hotline.callbacks.model import Registration, Request, Source
+from hotline.callbacks.model import Source
 from hotline.dialplan import load_dialplan
 from hotline.dialplan.model import Dialplan
 from ivr.app import IvrApp
-from ivr.server import FastAgiServer
 from router.estimate import WaitEstimate
 
 DEFAULT = Path(__file__).resolve().parents[2] / "dialplans" / "hotline.yaml"
@@ -59,24 +59,6 @@ class Citizen:
         assert line.startswith(("SAY DIGITS", "SAY NUMBER", "WAIT FOR DIGIT")), line
         return "200 result=0\n"
 
-    async def talk(self, fake: FakeAsterisk) -> None:
-        while line := await fake.command():
-            await fake.send(self.reply(line.decode()).encode())
-
-
-class Registered:
-    """The engine's registrar, recording what it was asked to store."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, Source]] = []
-
-    async def __call__(
-        self, number: str, group: str, source: Source, caller_display: str, *, waited: float = 0.0
-    ) -> Registration:
-        self.calls.append((number, group, source))
-        request = Request("r1", number, group, source, caller_display, 0.0, 600.0, 0.0)
-        return Registration(request, merged=False, position=1)
-
 
 def estimate_of(
     result: WaitEstimate | Exception, asked: list[str]
@@ -104,13 +86,7 @@ async def run_call(
     """One call through the menus; the log lines it wrote."""
     app = IvrApp(lambda: dialplan, "sounds", clock=lambda: MONDAY_10, register=register, estimate=estimate)
     with structlog.testing.capture_logs() as logs:
-        async with FastAgiServer(app.handle, port=0) as server:
-            fake = await FakeAsterisk.connect(server.port)
-            try:
-                await citizen.talk(fake)
-            finally:
-                await fake.close()
-            await settle(server)
+        await scripted_call(app.handle, citizen.reply)
     assert "HOTLINE_ERROR" not in citizen.variables
     return logs
 

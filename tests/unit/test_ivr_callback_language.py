@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import shlex
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fake_asterisk import ENV_22, FakeAsterisk, settle
+from fake_asterisk import ENV_22, scripted_call
 from scripted_asterisk import Asterisk, Registered
 
 from hotline.callbacks.model import Source
 from hotline.dialplan import load_dialplan
 from ivr.app import IvrApp
-from ivr.server import FastAgiServer
 
 SHIPPED = Path(__file__).resolve().parents[2] / "dialplans"
 MONDAY_10 = dt.datetime(2024, 3, 4, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
@@ -30,17 +28,7 @@ async def prompts_of_a_callback(language: str) -> tuple[list[str], Registered]:
     dialplan = load_dialplan(SHIPPED)
     asterisk, register = Asterisk({"cb_confirm_keys": "1"}), Registered()
     app = IvrApp(lambda: dialplan, "sounds", clock=lambda: MONDAY_10, register=register)
-    async with FastAgiServer(app.handle, port=0) as server:
-        fake = await FakeAsterisk.connect(server.port, env=callback_env(language))
-        try:
-            while line := await fake.command():
-                text = line.decode()
-                if text.startswith(("STREAM FILE", "GET DATA")):
-                    asterisk.paths.append(shlex.split(text)[2])
-                await fake.send(asterisk.reply(text).encode())
-        finally:
-            await fake.close()
-        await settle(server)
+    await scripted_call(app.handle, asterisk.reply, env=callback_env(language))
     return asterisk.paths, register
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dialplan_edits import DEFAULT, Case, check, line_in_default, loads
-from fake_asterisk import FakeAsterisk, settle
+from fake_asterisk import scripted_call
 
 from hotline import constants as c
 from hotline.dialplan import load_dialplan
@@ -18,7 +18,6 @@ from hotline.dialplan.model import Dialplan, LanguageKey
 from hotline.simulate import Event, simulate
 from ivr.app import CallSummary, IvrApp
 from ivr.menu import Step, run_menu
-from ivr.server import FastAgiServer
 
 MONDAY_10 = dt.datetime(2024, 3, 4, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))
 KEYS_LINE = '  language_keys: {"#": en}'
@@ -180,14 +179,7 @@ async def test_the_key_over_agi_plays_english_and_sets_the_channels_language(def
         summaries.append(summary)
 
     app = IvrApp(lambda: default, "sounds", clock=lambda: MONDAY_10, on_summary=on_summary)
-    async with FastAgiServer(app.handle, port=0) as server:
-        fake = await FakeAsterisk.connect(server.port)
-        try:
-            while line := await fake.command():
-                await fake.send(asterisk.reply(line.decode()).encode())
-        finally:
-            await fake.close()
-        await settle(server)
+    await scripted_call(app.handle, asterisk.reply)
     assert asterisk.streamed[:2] == ["sounds/ru/greeting", "sounds/en/main_menu"]
     assert asterisk.streamed[-1] == "sounds/en/transfer"
     switch = asterisk.commands.index(["STREAM", "FILE", "sounds/en/main_menu", "0123456789*#"])
