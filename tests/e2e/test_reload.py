@@ -236,14 +236,15 @@ async def test_ten_reloads_under_twenty_callers_keep_each_call_on_one_version_an
 
     stop = asyncio.Event()
 
-    async def calling_again_and_again() -> list[tuple[CitizenCall, bool]]:
+    async def calling_again_and_again(first_after: float) -> list[tuple[CitizenCall, bool]]:
         placed = []
+        await asyncio.sleep(first_after)  # callers start apart, so calls begin all through the reloads
         while not stop.is_set():
             citizen = citizen_pressing_0(PAUSES.uniform(1.0, 6.0), reloading.stay)
             placed.append((citizen, (await call(citizen)).ok))
         return placed
 
-    callers = [asyncio.create_task(calling_again_and_again()) for _ in range(CALLERS)]
+    callers = [asyncio.create_task(calling_again_and_again(0.7 * n)) for n in range(CALLERS)]
     took: list[float] = []
     await asyncio.sleep(4)  # every citizen is in the menus
     for n in range(RELOADS):
@@ -255,7 +256,7 @@ async def test_ten_reloads_under_twenty_callers_keep_each_call_on_one_version_an
         took.append(time.monotonic() - started)
         assert engine.dialplan.version > before, f"reload {n + 1} was not applied: read the engine's log"
         group_of[engine.dialplan.version] = GROUP_OF_KEY_0[b]
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(2.0)  # the 10 reloads span longer than one call
     stop.set()
     placed = [p for task in callers for p in await task]
 
