@@ -309,6 +309,19 @@ def cmd_callbacks(args: argparse.Namespace) -> int:
     return asyncio.run(callbacks_main(Settings.from_env(), args))
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from hotline.settings import Settings
+    from hotline.status_cli import main as status_main
+
+    if args.every <= 0:
+        raise HotlineError("--every: give a number of seconds above 0")
+    try:
+        return asyncio.run(status_main(Settings.from_env(), args))
+    except KeyboardInterrupt:  # Ctrl-C is how the live view is meant to end
+        print()
+        return 0
+
+
 def cmd_emergency(args: argparse.Namespace) -> int:
     from hotline.emergency_cli import main as emergency_main
     from hotline.settings import Settings
@@ -556,6 +569,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", metavar="SPAN|DATE", default="24h", help="24h, 7d, 90m, or an ISO date (default: 24h)"
     )
     p.set_defaults(func=cmd_callbacks)
+
+    p = sub.add_parser(
+        "status",
+        help="live view of every group and operator: waiting, estimate, who is free, paused, in a call",
+        description="Every skill group (callers waiting, longest wait, estimated wait, operators by "
+        "state) and every operator (state, pause reason, calls answered today, time in the current "
+        "call), read from the engine's live state in Redis. Redrawn in place every second until "
+        "Ctrl-C; --once prints it once, --json prints it once for machines.",
+    )
+    p.add_argument("--once", action="store_true", help="print the status once and exit (for scripts)")
+    p.add_argument("--json", action="store_true", help="print it once as JSON (implies --once)")
+    p.add_argument(
+        "--every", type=float, default=1.0, metavar="S", help="seconds between redraws (default: 1)"
+    )
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser(
         "emergency",

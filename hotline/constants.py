@@ -35,6 +35,7 @@ ACTION_HANGUP: Final = "hangup"
 # --- FastAGI scripts: agi://host:port/<script>[,args] -----------------------------------------------
 AGI_CALLBACK: Final = "callback"  # register a callback request; args: source, skill group
 AGI_EMERGENCY: Final = "emergency"  # an operator's feature code: PIN, then emergency mode on/off
+AGI_OPERATOR: Final = "operator"  # an operator's presence code; args: action, digits after the code, endpoint
 
 # --- Channel variables of a callback attempt (set by the engine's Originate, read by the dialplan) ----
 # Queue pause reasons of the callback dispatcher (an operator so paused is working, not on a break):
@@ -52,6 +53,15 @@ VAR_CB_OPERATOR: Final = "HOTLINE_CB_OPERATOR"  # the operator's endpoint (citiz
 VAR_CB_RING: Final = "HOTLINE_CB_RING"  # seconds the citizen's phone rings
 USER_EVENT_CALLBACK: Final = "HotlineCallback"  # the UserEvent with an attempt's result
 
+# --- Skill routing (hotline.render.queue_rules, hotline.render.queue_whisper, ivr.repeats) ------------
+VAR_PRIORITY: Final = "HOTLINE_PRIORITY"  # digits: the QUEUE_PRIO the queue extension gives the caller
+# Inherited (`__`) by the operator's channel that Queue() dials, read by the whisper there:
+VAR_WHISPER_GROUP: Final = "HOTLINE_WHISPER_GROUP"  # the skill group the caller chose
+VAR_QUEUE_CALLER: Final = "HOTLINE_QUEUE_CALLER"  # the caller's uniqueid, inherited by the operator's channel
+VAR_WHISPER_SINCE: Final = "HOTLINE_WHISPER_SINCE"  # epoch s the caller first joined a queue
+CTX_QUEUE_WHISPER: Final = "hotline-queue-whisper"  # Queue()'s gosub: the operator hears who waits
+USER_EVENT_WHISPER: Final = "HotlineWhisper"  # the whisper starts/ends on an operator's channel
+
 # --- Asterisk dialplan contexts (rendered into extensions.conf) --------------------------------------
 CTX_INBOUND: Final = "hotline-inbound"  # calls from the carrier trunk land here
 CTX_AFTER_IVR: Final = "hotline-after-ivr"  # acts on VAR_ACTION
@@ -62,6 +72,21 @@ CTX_QUEUE_EXIT: Final = "hotline-queue-exit"  # a waiting caller pressed a key (
 CTX_CB_REQUEST: Final = "hotline-cb-request"  # the engine registers a callback request
 CTX_CALLBACK: Final = "hotline-callback"  # the engine's Originate of a callback attempt lands here
 LINES_GROUP: Final = "hotline-lines"  # GROUP() counting the public number's live calls
+
+# --- Announcements to waiting callers (router.announcer): a Local channel whose ;2 half whispers into the
+# caller's channel (ChanSpy) what its ;1 half plays (position, estimate or the callback offer).
+CTX_ANNOUNCE_SPY: Final = "hotline-announce"  # exten: the caller's uniqueid; ChanSpy(<caller>,qWES)
+CTX_ANNOUNCE_PLAY: Final = "hotline-announce-play"  # exten s: plays the announcement, emits the UserEvent
+VAR_ANN_CALLER: Final = "HOTLINE_ANN_CALLER"  # the caller's uniqueid
+VAR_ANN_TARGET: Final = "HOTLINE_ANN_TARGET"  # the caller's channel name (ChanSpy's target)
+VAR_ANN_KIND: Final = "HOTLINE_ANN_KIND"  # estimate | callback | position
+VAR_ANN_POSITION: Final = "HOTLINE_ANN_POSITION"  # 1 = next
+VAR_ANN_MINUTES: Final = "HOTLINE_ANN_MINUTES"  # the estimate, or the callback SLA, in minutes
+VAR_ANN_FORM: Final = "HOTLINE_ANN_FORM"  # the minutes' plural form (one, few, many)
+VAR_ANN_LANG: Final = "HOTLINE_ANN_LANG"  # the caller's language: the prompts' directory
+VAR_ANN_KEY: Final = "HOTLINE_ANN_KEY"  # the callback key in the queue (callback kind)
+USER_EVENT_ANNOUNCE: Final = "HotlineAnnounce"  # emitted by the play half as the announcement starts
+USER_EVENT_ANNOUNCE_END: Final = "HotlineAnnounceEnd"  # ... and once it was played to the end
 
 # --- Asterisk queues: one per skill group, prefixed (queues.conf reserves `[general]` for its settings)
 QUEUE_PREFIX: Final = "hotline-"
@@ -115,9 +140,28 @@ CB_RATE_GLOBAL: Final = "rate:global:{window}"  # counter: registrations of all 
 CB_HOLD: Final = "hold:{name}"  # string: who holds an operator being dialled or a group's reservations
 CB_RETENTION: Final = 30 * 24 * 3600  # seconds a finished (done, failed, cancelled) request is kept
 
+# Waiting callers (router.handle_times, router.announcer)
+KEY_HANDLE_TIMES: Final = REDIS_PREFIX + "handle:{group}"  # zset: "<uniqueid>:<seconds>" by end time
+KEY_ANNOUNCE_CLAIM: Final = REDIS_PREFIX + "announce:{uniqueid}"  # string: who announces; TTL announce_every
+
 # Emergency mode (hotline.emergency): the announcement every caller hears before the menus.
 KEY_EMERGENCY: Final = REDIS_PREFIX + "emergency"  # string: the active announcement as JSON, TTL = expiry
 KEY_EMERGENCY_ARMED: Final = REDIS_PREFIX + "emergency:armed"  # string: the last one turned on, no TTL:
 # found without KEY_EMERGENCY, it expired unnoticed, and its expiry is logged
 KEY_EMERGENCY_LOG: Final = REDIS_PREFIX + "emergency:log"  # stream: every on, off and expiry
 EMERGENCY_LOG_MAXLEN: Final = 1000  # entries kept in KEY_EMERGENCY_LOG (approximately)
+
+# Operator presence (router.presence): what operators asked by feature code; Asterisk is made to match.
+KEY_PRESENCE: Final = REDIS_PREFIX + "presence:op:{operator}"  # hash: logged_in, pause_reason/_until, since
+KEY_PRESENCE_TIMED: Final = REDIS_PREFIX + "presence:timed"  # zset: operators in a timed pause, by its end
+
+
+# Rings not answered and calls answered per operator (router.ring_watch, router.calls_today).
+KEY_RING_SEEN: Final = REDIS_PREFIX + "ring:seen:{uniqueid}"  # string: an operator leg's ring, counted once
+KEY_MISSED_RINGS: Final = REDIS_PREFIX + "ring:missed"  # hash: operator -> queue rings unanswered in a row
+KEY_CALLS_TODAY: Final = REDIS_PREFIX + "ops:calls:{date}"  # hash: operator -> calls answered that local day
+KEY_CONNECT_SEEN: Final = REDIS_PREFIX + "ops:connect:{uniqueid}"  # string: a leg's answer, counted once
+SEEN_TTL: Final = 24 * 3600  # seconds an event's claim is kept: longer than any engine's duplicate delivery
+
+# Repeat callers (ivr.repeats): numbers (as displayed) that reached a group on a local date.
+KEY_REPEAT: Final = REDIS_PREFIX + "repeat:{date}:{group}"  # set of caller numbers; expires after the date

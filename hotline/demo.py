@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hotline import emergency_cli
+from hotline import emergency_cli, status_cli
 from hotline.callbacks.model import Source
 from hotline.clock import real, running_from
 from hotline.dialplan.model import Dialplan
@@ -33,8 +33,17 @@ from hotline.errors import HotlineError
 from hotline.log import configure_logging
 from hotline.reload import Reloader
 from hotline.sandbox.manage import Sandbox
-from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone, Phone, place_call
+from hotline.sandbox.sipp import (
+    CitizenCall,
+    Key,
+    OperatorDial,
+    OperatorPhone,
+    Phone,
+    place_call,
+    place_operator_dial,
+)
 from hotline.settings import Settings
+from hotline.status_view import render_text
 from router.journal import CallRecord
 
 OPERATOR_TALK = 25.0  # seconds an operator stays on a call: long enough for a callback's whisper
@@ -89,6 +98,10 @@ EMERGENCY_TEXT = (
 )
 EMERGENCY_CALLER = Scene(
     "Hears the announcement and asks to be called back", "79161110012", "11", "callback:emergency"
+)
+# heating > no hot water, while the heating group's level-1 operator is at lunch
+LUNCH_CALLER = Scene(
+    "No hot water, while the best heating operator is at lunch", "79161110013", "12", "queue:heating"
 )
 
 
@@ -165,6 +178,7 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
                 engine.clock = running_from(OPEN_TIME)
                 failures += not await _menu_change_scene(engine, settings, dialplan, workdir)
                 failures += not await _emergency_scene(engine, settings, dialplan, workdir)
+                failures += not await _operators_scene(engine, settings, dialplan, secrets.operators, workdir)
         finally:
             await asyncio.gather(citizens.stop(), *(p.stop() for p in phones.values()))
     say("")
@@ -188,7 +202,18 @@ async def _quiet_start(engine: Engine, sandbox: Sandbox, dialplan: Dialplan) -> 
     another run's calls. What was cleared, in words ("" for nothing)."""
     calls = sandbox.asterisk.hang_up_all(dialplan.operators)
     requests = await engine.callbacks.cancel_every_active("left by an earlier demo run")
-    parts = [f"{calls} call leg(s)" if calls else "", f"{requests} callback request(s)" if requests else ""]
+    away = 0
+    for op in dialplan.operators:  # every operator logged in and not paused, as the scenes expect
+        state = await engine.presence.state(op)
+        if state.pause_reason is not None or state.logged_in != frozenset(dialplan.operators[op].skills):
+            away += 1
+            await engine.presence.resume(op)
+            await engine.presence.login(op)
+    parts = [
+        f"{calls} call leg(s)" if calls else "",
+        f"{requests} callback request(s)" if requests else "",
+        f"{away} operator(s) logged out or paused" if away else "",
+    ]
     return ", ".join(p for p in parts if p)
 
 
@@ -331,6 +356,48 @@ async def _emergency_scene(engine: Engine, settings: Settings, dialplan: Dialpla
         if wav is not None:
             wav.unlink(missing_ok=True)
         say("\n  emergency mode is off again: callers go straight to the menus")
+
+
+async def _operators_scene(
+    engine: Engine, settings: Settings, dialplan: Dialplan, passwords: dict[str, str], workdir: Path
+) -> bool:
+    """An operator goes to lunch with the feature code on their phone: the next caller of their group is
+    answered by the next level; they come back with the resume code. Then the supervisor's view."""
+    say("\n== Operators on their phones: a lunch break ==")
+    codes, lunch = dialplan.phones, "lunch"
+    key = next(k for k, reason in codes.pause_reasons.items() if reason == lunch)
+    op, other = "op101", "op102"  # heating: level 1 and level 2
+
+    async def dial(number: str) -> None:
+        call = OperatorDial(op, passwords[op], number, wait_for_end=20.0)
+        await place_operator_dial(
+            call, asterisk=settings.host, port=settings.sip_port, workdir=workdir / f"{op}-{number[1:]}"
+        )
+
+    await dial(codes.pause + key)
+    state = await engine.presence.state(op)
+    say(f"  {op} dials {codes.pause}{key} and hears 'paused: {lunch}'; state: paused, {state.pause_reason}")
+    ok = state.pause_reason == lunch
+    started = time.time()
+    await _play(LUNCH_CALLER, settings, workdir)
+    record = await _settled(engine, LUNCH_CALLER.caller, started)
+    good, text = _account(LUNCH_CALLER, record, dialplan)
+    answered = record.operator if record is not None else ""
+    if answered != other:
+        good, text = (
+            False,
+            text + f"\n  UNEXPECTED: wanted {other} (level 2) to answer while {op} is at lunch",
+        )
+    say(text)
+    await dial(codes.resume)
+    state = await engine.presence.state(op)
+    back = "back in the queues" if state.pause_reason is None else "STILL PAUSED"
+    say(f"  {op} dials {codes.resume} and hears 'resumed': {back}")
+    await asyncio.sleep(1.0)  # the phone's hang-up reaches the live state, as it does for a supervisor
+    view = await status_cli.collect(engine.redis, dialplan, clock=engine.timestamp)
+    say("\n  what the supervisor sees (`hotline status`):")
+    say("\n".join("    " + line for line in render_text(view).splitlines()))
+    return ok and good and state.pause_reason is None
 
 
 async def _callback_account(engine: Engine, number: str, dialplan: Dialplan) -> tuple[bool, str]:

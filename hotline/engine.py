@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import math
 import os
 import signal
 import socket
@@ -31,24 +32,32 @@ from hotline.callbacks.store import CallbackStore
 from hotline.constants import queue_name
 from hotline.dialplan import load_dialplan
 from hotline.dialplan.calendar import group_schedule
-from hotline.dialplan.diff import summarize
 from hotline.dialplan.model import Dialplan
 from hotline.errors import ConfigError, HotlineError
 from hotline.log import get_logger
 from hotline.reload import Applied, Reloader
 from hotline.secrets import Secrets, load_or_create
 from hotline.settings import Settings
-from hotline.versions import VersionError, VersionStore, load_files, snapshot
+from hotline.versions import VersionError, VersionStore, change_summary, load_files, snapshot
 from ivr.app import Clock, IvrApp, utc_now
 from ivr.emergency_flow import emergency_access
+from ivr.repeats import RepeatCallers
 from ivr.server import FastAgiServer
 from router.ami import AmiClient
+from router.announcer import Announcer
 from router.callback_sources import EVENTS as CALLBACK_SOURCE_EVENTS
 from router.callback_sources import CallbackSources
+from router.calls_today import EVENTS as CALLS_TODAY_EVENTS
+from router.calls_today import CallsToday
 from router.dispatcher import Dispatcher
 from router.estimate import WaitEstimate, estimate_wait
+from router.handle_times import EVENTS as HANDLE_TIME_EVENTS
+from router.handle_times import HandleTimes
 from router.journal import EVENTS as JOURNAL_EVENTS
 from router.journal import CallJournal
+from router.presence import Presence
+from router.ring_watch import EVENTS as RING_EVENTS
+from router.ring_watch import RingWatch
 from router.service import Router
 from router.state import LiveState
 
@@ -115,6 +124,27 @@ class Engine:
             owner=self.owner,
             clock=self.timestamp,
             lease_seconds=settings.callback_lease_seconds,
+            release=lambda operator: self.presence.restore(operator),  # their own pause/logout is kept
+        )
+        # Operators' presence, and what their phones' rings say about them: a ring let ring out
+        # `missed_rings` times in a row pauses them "missed", a declined one "rejected" for a while.
+        self.presence = Presence(self.redis, self.ami, lambda: self.dialplan, clock=self.timestamp)
+        self.ami.on_connected(self.presence.on_connected)  # Redis is the truth: reapplied after each login
+        self.ring_watch = RingWatch(self.redis, self.presence, lambda: self.dialplan, clock=self.timestamp)
+        self.ami.on_event(RING_EVENTS, self.ring_watch.on_event)
+        self.calls_today = CallsToday(self.redis, lambda: self.dialplan, clock=self.timestamp)
+        self.ami.on_event(CALLS_TODAY_EVENTS, self.calls_today.on_event)
+        # Waiting callers hear their place and expected wait (handling times over a sliding window)
+        self.handle_times = HandleTimes(self.redis, lambda: self.dialplan, clock=self.timestamp)
+        self.ami.on_event(HANDLE_TIME_EVENTS, self.handle_times.on_event)
+        self.announcer = Announcer(
+            self.ami,
+            self.redis,
+            self.state,
+            self.callbacks,
+            self.handle_times,
+            lambda: self.dialplan,
+            owner=self.owner,
         )
         self.ivr = IvrApp(
             lambda: self.dialplan,
@@ -124,6 +154,8 @@ class Engine:
             register=self.register_callback,
             estimate=self.expected_wait,
             emergency=emergency_access(self.redis, self.secrets.emergency_pin, self.timestamp),
+            repeats=RepeatCallers(self.redis, clock=self.timestamp),
+            presence=self.presence,
         )
         self.agi = FastAgiServer(self.ivr.handle, host=settings.host, port=settings.agi_port)
 
@@ -153,11 +185,16 @@ class Engine:
 
     async def expected_wait(self, group: str) -> WaitEstimate:
         """The wait of a caller who joined the group's queue now (`router.estimate`), from the live state
-        and the group's open callback requests. LookupError while the state does not know the queue."""
+        and the group's open callback requests. LookupError while the state does not know the queue.
+        The handling time is the group's sliding window (`router.handle_times`) when it holds enough
+        calls (`routing.min_samples`, one at least); Asterisk's own talk time average otherwise."""
         queue = queue_name(group)
         snapshot = await self.state.queue(queue)
         if snapshot is None:
             raise LookupError(f"the live state does not know the queue {queue} (AMI not synced yet?)")
+        window = await self.handle_times.window(group)
+        if window.average is not None and window.samples >= max(1, self.dialplan.routing.min_samples):
+            snapshot = dataclasses.replace(snapshot, talktime=max(1, math.ceil(window.average)))
         return estimate_wait(snapshot, await self.callbacks.open_count(group))
 
     async def start(self) -> None:
@@ -166,6 +203,8 @@ class Engine:
         self._watcher = asyncio.create_task(self._follow_versions(), name="engine.versions")
         await self.router.start()
         await self.dispatcher.start()
+        await self.presence.start()
+        await self.announcer.start()
         await self.agi.start()
         log.info(
             "engine.started",
@@ -187,11 +226,12 @@ class Engine:
             if current is not None and current.files == files:
                 self._use(current.number, self.dialplan)
                 return
-            old = await asyncio.to_thread(load_files, current.files) if current else None
+            previous = current.files if current else None
+            summary = await asyncio.to_thread(change_summary, previous, self.dialplan)
             try:
                 version = await self.versions.record(
                     files,
-                    summarize(old, self.dialplan),
+                    summary,
                     source="start",
                     by=self.owner,
                     expect=current.number if current else None,
@@ -260,10 +300,16 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
         await self.agi.close(self.grace if grace is None else grace)
+        await self.close_tasks()
+        log.info("engine.stopped")
+
+    async def close_tasks(self) -> None:
+        """Stop everything but the FastAGI server (closed first, with or without a grace)."""
+        await self.presence.close()
+        await self.announcer.close()
         await self.dispatcher.close()
         await self.router.close()
         await self.redis.aclose()
-        log.info("engine.stopped")
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -316,9 +362,7 @@ async def serve_forever(settings: Settings, clock: Clock = utc_now) -> int:
             with contextlib.suppress(asyncio.CancelledError):
                 await closing
             await engine.agi.close(0)
-            await engine.dispatcher.close()
-            await engine.router.close()
-            await engine.redis.aclose()
+            await engine.close_tasks()
         forced.cancel()
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):

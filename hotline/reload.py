@@ -31,7 +31,6 @@ import redis.asyncio as aioredis
 
 from hotline import constants as c
 from hotline.dialplan import load_dialplan
-from hotline.dialplan.diff import summarize
 from hotline.dialplan.model import Dialplan
 from hotline.errors import AmiError, HotlineError
 from hotline.log import get_logger
@@ -41,7 +40,7 @@ from hotline.sandbox.manage import Sandbox
 from hotline.scripted_checks import CheckResult, checks_beside, load_checks, run_checks
 from hotline.secrets import Secrets
 from hotline.settings import Settings
-from hotline.versions import Files, Version, VersionError, VersionStore, load_files, snapshot
+from hotline.versions import Files, Version, VersionError, VersionStore, change_summary, load_files, snapshot
 from router.redis_text import text
 
 log = get_logger("hotline.reload")
@@ -135,7 +134,7 @@ class Reloader:
         current = await self.versions.current()
         # Parsing, building prompts and writing files take a while: off the event loop, so that an
         # engine applying a change on SIGHUP keeps answering calls meanwhile.
-        old = await asyncio.to_thread(load_files, current.files) if current is not None else None
+        summary = await asyncio.to_thread(change_summary, current.files if current else None, new)
         secrets, before, changed = await asyncio.to_thread(self._install, new)
         reloadable = reloadable_of(changed)
         restart = tuple(name for name in changed if name not in reloadable)
@@ -155,7 +154,6 @@ class Reloader:
                 ) from exc
         if current is not None and current.files == files and not changed:
             return Applied(current, new, False, (), ())
-        summary = summarize(old, new) or ["no change callers can notice"]
         try:
             version = await self.versions.record(
                 files, summary, source=source, by=by, expect=current.number if current else None

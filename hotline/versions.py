@@ -18,8 +18,9 @@ import redis.asyncio as aioredis
 
 from hotline import constants as c
 from hotline.dialplan import dialplan_files, load_dialplan
+from hotline.dialplan.diff import summarize
 from hotline.dialplan.model import Dialplan
-from hotline.errors import HotlineError
+from hotline.errors import ConfigError, HotlineError
 from router.redis_text import fields, text, text_hash
 
 Files = dict[str, str]  # file name -> its text
@@ -72,6 +73,19 @@ def load_files(files: Files) -> Dialplan:
         for name, text in files.items():
             (root / name).write_text(text, encoding="utf-8")
         return load_dialplan(root)
+
+
+def change_summary(previous: Files | None, new: Dialplan) -> list[str]:
+    """What `new` changes from the version whose files are `previous` (`hotline.dialplan.diff`). A
+    previous version this program no longer reads (an upgrade made a prompt required, say) is only
+    compared no further: a change is never refused because of the version it replaces."""
+    if previous is None:
+        return summarize(None, new)
+    try:
+        old = load_files(previous)
+    except ConfigError:
+        return ["everything (the previous version does not load with this program)"]
+    return summarize(old, new) or ["no change callers can notice"]
 
 
 def restore(files: Files, path: Path) -> list[str]:

@@ -24,6 +24,8 @@ from ivr.callback_flow import offer_before_queue, offer_when_closed, request_cal
 from ivr.channel import AgiChannel
 from ivr.emergency_flow import EmergencyAccess, endpoint_of, operator_session, read_announcement
 from ivr.menu import Outcome, format_path, run_menu
+from ivr.operator_flow import PresenceActions, run_code
+from ivr.repeats import RepeatMarker
 from router.estimate import WaitEstimate
 
 EMERGENCY_SILENCE = 4  # seconds of silence that end an announcement recorded on a phone
@@ -119,6 +121,8 @@ class IvrApp:
         register: Registrar | None = None,
         estimate: WaitEstimator | None = None,
         emergency: EmergencyAccess | None = None,
+        presence: PresenceActions | None = None,
+        repeats: RepeatMarker | None = None,
     ) -> None:
         self._dialplan = dialplan
         self.sounds_dir = sounds_dir
@@ -127,6 +131,8 @@ class IvrApp:
         self._register = register
         self._estimate = estimate
         self._emergency = emergency
+        self._presence = presence
+        self._repeats = repeats
 
     async def handle(self, channel: AgiChannel) -> None:
         """One FastAGI session: `hotline` walks the menus, `callback,<source>,<group>` registers a request."""
@@ -134,6 +140,8 @@ class IvrApp:
             await self.handle_emergency(channel)
         elif channel.env.network_script == c.AGI_CALLBACK:
             await self.handle_callback(channel)
+        elif channel.env.network_script == c.AGI_OPERATOR:
+            await self.handle_operator(channel)
         else:
             await self.handle_menus(channel)
 
@@ -147,6 +155,21 @@ class IvrApp:
             return
         done = await operator_session(io, dialplan, self._emergency, who=who, sounds_dir=self.sounds_dir)
         log.info("emergency.feature_code", by=who, done=done)
+
+    async def handle_operator(self, channel: AgiChannel) -> None:
+        """A presence feature code (`operator,<action>,<digits>,<endpoint>`): `ivr.operator_flow`. Who
+        the operator is comes from the authenticated endpoint, never from the caller ID."""
+        dialplan = self._dialplan()
+        args = [*channel.env.arguments, "", "", ""]
+        action, digits = args[0], args[1]
+        who = args[2] or endpoint_of(channel.env.channel)
+        io = AgiCallerIO(channel, self.sounds_dir, dialplan.hotline.language)
+        if self._presence is None:
+            log.warning("operator.presence_unavailable", operator=who, action=action)
+            await io.play(ids.OP_FAILED, "")
+            return
+        now = self.clock().timestamp()
+        await run_code(io, self._presence, dialplan, operator=who, action=action, digits=digits, now=now)
 
     async def handle_callback(self, channel: AgiChannel) -> None:
         dialplan = self._dialplan()
@@ -240,6 +263,7 @@ class IvrApp:
                 await summary(outcome)
                 raise
             if not called_back:
+                await self._queue_priority(channel, dialplan, outcome.group)
                 await channel.set_variable(c.VAR_ACTION, c.ACTION_QUEUE)
         elif outcome.kind == "callback" and outcome.reason == "closed":
             assert outcome.group is not None
@@ -296,6 +320,22 @@ class IvrApp:
         if accepted:
             await self._callback(channel, io, dialplan, group, Source.BEFORE_QUEUE)
         return accepted
+
+    async def _queue_priority(self, channel: AgiChannel, dialplan: Dialplan, group: str) -> None:
+        """A caller whose number already queued for `group` earlier today gets `routing.repeat_priority`
+        (the queue extension turns VAR_PRIORITY into QUEUE_PRIO). Any failure queues them as before."""
+        priority = dialplan.routing.repeat_priority
+        if self._repeats is None or priority <= 0:
+            return
+        try:
+            async with asyncio.timeout(ESTIMATE_TIMEOUT):
+                repeat = await self._repeats(channel.env.callerid, group, dialplan.hotline.timezone)
+        except Exception as exc:  # Redis down or slow: a priority is never worth losing the call
+            log.warning("ivr.repeat_check.failed", group=group, error=f"{type(exc).__name__}: {exc}")
+            return
+        if repeat:
+            await channel.set_variable(c.VAR_PRIORITY, str(priority))
+            log.info("ivr.repeat_caller", group=group, priority=priority)
 
 
 async def queue_wait(channel: AgiChannel) -> float:

@@ -30,7 +30,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -110,6 +110,7 @@ class Dispatcher:
         lease_seconds: float = 90.0,
         ring_seconds: int = 30,
         tick: float = 1.0,
+        release: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.ami = ami
         self.state = state
@@ -120,6 +121,9 @@ class Dispatcher:
         self.lease_seconds = lease_seconds
         self.ring_seconds = ring_seconds
         self.tick = tick
+        # letting an operator go: the engine gives `presence.restore` (their own pause or logout comes
+        # back); alone, a plain unpause
+        self._release: Callable[[str], Awaitable[None]] = release or self._unpause
         self.in_flight: dict[str, InFlight] = {}  # by ActionID
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -192,12 +196,17 @@ class Dispatcher:
         )
         now = self.clock()
         # the state and this dispatcher share the engine's clock: places in line compare exactly
-        oldest_caller = min(w.joined_at for w in snapshot.callers) if snapshot.callers else None
+        live = bool(snapshot.callers)
+        oldest_caller = min(w.joined_at for w in snapshot.callers) if live else None
         if not fairness.has_work(ops, oldest_caller):
             return False  # a pass per AMI event: skip the store when nobody could be dialled or held
         quiet = schedule.is_quiet(now, policy, tz)
         ready = [] if quiet else await self.store.ready(group, ops.count + 1)
-        plan = fairness.plan(ops, [r.place_at for r in ready], oldest_caller)
+        # routing.callback_priority: the callbacks stand before callers of lower priority, behind higher
+        line = fairness.line_to_beat(
+            [(w.priority, w.joined_at) for w in snapshot.callers], dialplan.routing.callback_priority
+        )
+        plan = fairness.plan(ops, [r.place_at for r in ready], line, live_waiting=live)
         for operator in plan.dial:
             # another engine may be dialling this very operator: one hold per operator across engines
             if not await self.store.hold(_operator_hold(operator), self.owner, self.lease_seconds):
@@ -218,7 +227,7 @@ class Dispatcher:
 
     async def _reserve(self, group: str, plan: fairness.Plan, *, waiting: int) -> None:
         for operator in plan.release:
-            await self._pause(operator, None)
+            await self._release(operator)
         for operator in plan.reserve:
             await self._pause(operator, fairness.reserve_reason(group))
         log.info(
@@ -229,6 +238,9 @@ class Dispatcher:
             callbacks_ahead=plan.ahead,
             callers_waiting=waiting,
         )
+
+    async def _unpause(self, operator: str) -> None:
+        await self._pause(operator, None)
 
     async def _pause(self, operator: str, reason: str | None) -> None:
         """Hold the operator out of every queue with `reason`, or (None) let the queues have them again."""
@@ -365,7 +377,7 @@ class Dispatcher:
             )
         finally:
             with contextlib.suppress(AmiError):
-                await self._pause(flight.operator, None)
+                await self._release(flight.operator)
             await self.store.unhold(_operator_hold(flight.operator), self.owner)
             self.wake()
 
@@ -443,7 +455,7 @@ class Dispatcher:
             )
             if flight.operator:
                 with contextlib.suppress(AmiError):
-                    await self._pause(flight.operator, None)
+                    await self._release(flight.operator)
 
 
 def _operator_hold(operator: str) -> str:

@@ -120,13 +120,39 @@ def callbacks_ahead(places: Sequence[float], oldest_caller: float | None) -> int
     return ahead
 
 
-def plan(ops: GroupOperators, places: Sequence[float], oldest_caller: float | None) -> Plan:
+def line_to_beat(callers: Iterable[tuple[int, float]], priority: int) -> float | None:
+    """Where a callback of `priority` must stand to be before every waiting caller, as Asterisk orders a
+    queue (higher priority first, then by time): `callers` are (priority, joined) pairs. Callers of
+    lower priority do not count; one of higher priority puts every callback behind (-inf); among equal
+    ones the earliest join. None: nobody the callback must wait for. The result is `oldest_caller` for
+    `callbacks_ahead` and `plan` (with `routing.callback_priority` 0 and nobody prioritised, exactly
+    the earliest join, today's rule)."""
+    joins: list[float] = []
+    for caller_priority, joined in callers:
+        if caller_priority > priority:
+            return float("-inf")
+        if caller_priority == priority:
+            joins.append(joined)
+    return min(joins, default=None)
+
+
+def plan(
+    ops: GroupOperators,
+    places: Sequence[float],
+    oldest_caller: float | None,
+    *,
+    live_waiting: bool | None = None,
+) -> Plan:
     """One pass for one group: who is dialled, reserved and released.
 
     `places`: the `place_at` of the group's callbacks whose attempt time has come, earliest due first.
+    `oldest_caller`: the line the callbacks must beat (`line_to_beat`); `live_waiting`: whether anyone
+    waits live at all (the queue then rings free operators at any moment), by default whether there is
+    such a line (with priorities, callers of lower priority wait without making one).
     """
     ahead = callbacks_ahead(places, oldest_caller)
-    live_waiting = oldest_caller is not None
+    if live_waiting is None:
+        live_waiting = oldest_caller is not None
     # while callers wait, a free operator is about to be rung by the queue: only reserved ones are dialled
     usable = ops.reserved_idle if live_waiting else ops.reserved_idle + ops.free
     dial = usable[:ahead]

@@ -119,6 +119,7 @@ class QueuedCaller:
     caller_id_name: str
     position: int
     joined_at: float  # epoch seconds
+    priority: int = 0  # Asterisk's queue priority (QUEUE_PRIO): higher is served first
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,7 @@ class WaitingCaller:
     caller_id_name: str
     wait: int  # seconds
     joined_at: float = 0.0  # epoch seconds on the state's clock: the caller's place in line
+    priority: int = 0  # Asterisk's queue priority: callers of higher priority are served first
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +237,7 @@ def _member(event: Message, previous: QueueMember | None) -> QueueMember:
     )
 
 
-def _caller(event: Message, joined_at: float) -> QueuedCaller:
+def _caller(event: Message, joined_at: float, priority: int) -> QueuedCaller:
     return QueuedCaller(
         uniqueid=event.get("Uniqueid", ""),
         channel=event.get("Channel", ""),
@@ -243,7 +245,18 @@ def _caller(event: Message, joined_at: float) -> QueuedCaller:
         caller_id_name=event.get("CallerIDName", ""),
         position=_int(event.get("Position")),
         joined_at=joined_at,
+        priority=priority,
     )
+
+
+def joined_priority(event: Message) -> int:
+    """The queue priority of a QueueCallerJoin: its own `Priority` is the dialplan's step, not the
+    queue's, so the QUEUE_PRIO channel variable it carries (manager.conf `channelvars`) says it."""
+    for item in event.get_all("ChanVariable"):
+        name, _, value = item.partition("=")
+        if name == "QUEUE_PRIO":
+            return _int(value)
+    return 0
 
 
 def _call(event: Message, started_at: float) -> LiveCall:
@@ -332,7 +345,7 @@ def _build_state(queue_items: Iterable[Message], channels: list[Message], now: f
                 member = replace(member, talking_to=talking[member.interface])
             built.members.setdefault(queue, {})[member.interface] = to_json(member)
         elif item.name == "QueueEntry":
-            caller = _caller(item, now - _int(item.get("Wait")))
+            caller = _caller(item, now - _int(item.get("Wait")), _int(item.get("Priority")))
             built.callers.setdefault(queue, {})[caller.uniqueid] = to_json(caller)
         built.summaries.setdefault(queue, _summary(Message([])))
     for channel in channels:
@@ -460,7 +473,7 @@ class LiveState:
 
     async def _caller_joined(self, event: Message) -> None:
         queue = event.get("Queue", "")
-        caller = _caller(event, self._clock())
+        caller = _caller(event, self._clock(), joined_priority(event))
         if not queue or not caller.uniqueid:
             return
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -629,6 +642,7 @@ def _snapshot(
             caller_id_name=c.caller_id_name,
             wait=max(0, int(now - c.joined_at)),
             joined_at=c.joined_at,
+            priority=c.priority,
         )
         for index, c in enumerate(stored, start=1)
     )

@@ -126,7 +126,7 @@ def _sorted(problems: list[Problem], order: dict[str, int]) -> list[Problem]:
 
 def _build(d: Draft, source_files: tuple[str, ...]) -> Dialplan:
     """The final model. Every part is there: each missing part would have been reported as a problem."""
-    if d.hotline is None or d.hours is None or d.entry is None or d.callbacks is None:
+    if d.hotline is None or d.hours is None or d.entry is None or d.callbacks is None or d.routing is None:
         raise AssertionError("a dialplan part is missing without a reported problem")
     return Dialplan(
         hotline=d.hotline,
@@ -139,5 +139,7 @@ def _build(d: Draft, source_files: tuple[str, ...]) -> Dialplan:
         callbacks=d.callbacks,
         calendar=d.calendar,
         emergency=d.emergency,
+        phones=d.phones,
+        routing=d.routing,
         source_files=source_files,
     )

@@ -22,7 +22,9 @@ from hotline.dialplan.model import (
     Hotline,
     Menu,
     Operator,
+    PhonePolicy,
     Prompt,
+    RoutingPolicy,
     SkillGroup,
     Span,
     WeeklyHours,
@@ -78,6 +80,10 @@ class Draft:
     quiet_hours_span: Span | None = None  # callbacks.quiet_hours, when given
     calendar: Calendar = field(default_factory=Calendar)  # the optional `calendar` section
     emergency: EmergencyPolicy | None = None  # the optional `emergency` section
+    phones: PhonePolicy = field(default_factory=PhonePolicy)  # the optional `phones` section
+    phones_ok: bool = True  # False: something in `phones` is wrong (reported)
+    phone_code_spans: dict[str, Span] = field(default_factory=dict)  # phones.<code> -> where it is written
+    routing: RoutingPolicy | None = field(default_factory=RoutingPolicy)  # None: unreadable (reported)
 
 
 class SectionReader:
@@ -90,6 +96,13 @@ class SectionReader:
     def get(self, m: Mapping, key: str, path: str, read: Callable[[Node, str], T | None]) -> T | None:
         node = m.get(key)
         return None if node is None else read(node, f"{path}.{key}")
+
+    def given(
+        self, m: Mapping, key: str, path: str, read: Callable[[Node, str], T | None], default: T
+    ) -> T | None:
+        """`default` when the key is absent, else what `read` makes of it (None when wrong: reported)."""
+        node = m.get(key)
+        return default if node is None else read(node, f"{path}.{key}")
 
     def number(
         self, m: Mapping, key: str, path: str, low: int, high: int, *, default: int | None

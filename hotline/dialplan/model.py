@@ -90,6 +90,11 @@ class SkillGroup:
     callback_order: Literal["operator_first", "citizen_first"] | None = None  # None: the policy's order
     hours: WeeklyHours | None = None  # None: the line's hours; the line's calendar applies either way
     closed_prompt: str | None = None  # played to a caller who chooses the group while it is closed
+    # Routing (issue "operators and skill-based routing"):
+    code: str = ""  # digits an operator dials after the login/logout code for this group alone; "" none
+    widen_after: tuple[int, ...] = ()  # seconds waited after which level 2, 3... ring too; (): all at once
+    missed_rings: int = 2  # rings not answered in a row before the operator is paused "missed"; 0 never
+    reject_pause: int = 30  # seconds an operator who rejected a call is not rung; 0: rung again at once
     span: Span | None = None
 
 
@@ -230,6 +235,46 @@ class EmergencyPolicy:
     callback_group: str | None = None  # None: hotline.general_group
 
 
+PAUSE_MISSED: str = "missed"  # the reason of an operator paused after missed_rings unanswered rings
+PAUSE_REJECTED: str = "rejected"  # the reason of an operator who rejected a call, for reject_pause s
+PAUSE_WRAPUP: str = "wrapup"  # the reason of an operator who asked for more wrap-up time
+PAUSE_LOGGED_OUT: str = "logged-out"  # the reason in a queue the operator is logged out of
+
+
+@dataclass(frozen=True, slots=True)
+class PhonePolicy:
+    """The optional `phones` section: the feature codes operators dial on their SIP phones, each
+    confirmed by a short prompt, and the pause reasons they can give (the key after the pause code)."""
+
+    login: str = "*21"  # alone: every group of the operator; + a group's code: that group
+    logout: str = "*22"  # alone: every group; + a group's code: that group
+    pause: str = "*23"  # + a reason's key (*231: break); alone: the first reason
+    resume: str = "*24"
+    wrapup: str = "*25"  # more wrap-up time: paused `wrapup_extend` seconds, then back by itself
+    wrapup_extend: int = 60
+    pause_reasons: dict[str, str] = field(
+        default_factory=lambda: {"1": "break", "2": "lunch", "3": "paperwork", "4": "training"}
+    )  # DTMF key -> reason id (the reason Asterisk and `hotline status` show; prompt pause_<id>)
+    start_logged_in: bool = True  # an operator never seen before starts logged in to every group
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingPolicy:
+    """The optional `routing` section: who goes first, and what waiting callers hear.
+
+    Priorities are Asterisk queue priorities: higher is served first, ordinary callers have 0. A
+    repeat is a caller whose number (as shown: display only, never proof of anything) already reached
+    the same group earlier the same day.
+    """
+
+    callback_priority: int = 0  # a callback request ahead of live callers of lower priority
+    repeat_priority: int = 1  # a caller of the same group earlier today
+    announce_every: int = 60  # seconds between a waiting caller's position + estimate; 0: never
+    handle_window_minutes: int = 60  # average handling time over the calls ended in this window
+    min_samples: int = 3  # fewer calls in the window: the estimate is poor (the callback offer instead)
+    max_estimate: int = 900  # an estimate over this (s): the callback offer instead
+
+
 @dataclass(frozen=True, slots=True)
 class Dialplan:
     hotline: Hotline
@@ -242,6 +287,8 @@ class Dialplan:
     callbacks: CallbackPolicy = field(default_factory=CallbackPolicy)
     calendar: Calendar = field(default_factory=Calendar)
     emergency: EmergencyPolicy | None = None  # None: no `emergency` section, emergency mode is off
+    phones: PhonePolicy = field(default_factory=PhonePolicy)
+    routing: RoutingPolicy = field(default_factory=RoutingPolicy)
     source_files: tuple[str, ...] = field(default=())
     version: int = 0  # the applied version (`hotline.versions`); 0 until one is recorded
 

@@ -7,6 +7,7 @@ parser leaves it a `Draft` with every name declared and every reference made, ea
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -31,11 +32,13 @@ from hotline.dialplan.parse_calendar import read_calendar
 from hotline.dialplan.parse_callbacks import read_callbacks
 from hotline.dialplan.parse_emergency import read_emergency
 from hotline.dialplan.parse_menus import read_menus
+from hotline.dialplan.parse_phones import check_codes, read_phones
+from hotline.dialplan.parse_routing import read_routing
 from hotline.dialplan.strictyaml import Mapping, Node, Scalar
 
 SUPPORTED_VERSION = 1
 REQUIRED_SECTIONS = ("version", "hotline", "hours", "entry", "menus", "skill_groups", "operators", "prompts")
-OPTIONAL_SECTIONS = ("menu_defaults", "callbacks", "calendar", "emergency")
+OPTIONAL_SECTIONS = ("menu_defaults", "callbacks", "calendar", "emergency", "phones", "routing")
 GROUP_SETTINGS = (
     "strategy",
     "ring_timeout",
@@ -45,7 +48,12 @@ GROUP_SETTINGS = (
     "callback_order",
     "hours",
     "closed_prompt",
+    "code",
+    "widen_after",
+    "missed_rings",
+    "reject_pause",
 )
+MAX_WIDEN_STEPS = 4  # levels 2 to 5
 HOTLINE_KEYS = (
     "name",
     "number",
@@ -118,6 +126,11 @@ class _Parser(SectionReader):
             read_calendar(self, node)
         if (node := top.get("emergency")) is not None:
             read_emergency(self, node)
+        if (node := top.get("phones")) is not None:
+            read_phones(self, node)
+        if (node := top.get("routing")) is not None:
+            read_routing(self, node)
+        check_codes(self, top.get("phones"))
         self.group_prompts()
         return self.d
 
@@ -250,7 +263,8 @@ class _Parser(SectionReader):
     def skill_groups(self, node: Node) -> None:
         if (m := self.f.mapping(node, "skill_groups")) is None:
             return
-        for key, body in m.entries:
+        codes: dict[str, Span] = {}
+        for position, (key, body) in enumerate(m.entries, start=1):
             gid = self.declare("group", key, "skill_groups", "skill group name")
             path = f"skill_groups.{gid or key.text}"
             if (g := self.f.mapping(body, path)) is None:
@@ -267,6 +281,12 @@ class _Parser(SectionReader):
             order: CallbackOrder | None = self.get(g, "callback_order", path, self.callback_order)
             hours = self.get(g, "hours", path, self.weekly_hours)
             closed_prompt = self.ref("prompt", g, "closed_prompt", path)
+            code = self.given(g, "code", path, lambda n, p: self.f.digits(n, p, 1, 2), str(position))
+            code = self.unique(code, g.get("code") or key, codes, f"{path}.code", "group code", "skill group")
+            no_steps: tuple[int, ...] = ()
+            widen = self.given(g, "widen_after", path, self.widen_after, no_steps)
+            missed = self.number(g, "missed_rings", path, 0, 10, default=2)
+            reject = self.number(g, "reject_pause", path, 0, 600, default=30)
             if (
                 gid is not None
                 and title is not None
@@ -278,10 +298,50 @@ class _Parser(SectionReader):
                 and (order is not None or g.get("callback_order") is None)
                 and (hours is not None or g.get("hours") is None)
                 and (closed_prompt is not None or g.get("closed_prompt") is None)
+                and code is not None
+                and widen is not None
+                and missed is not None
+                and reject is not None
             ):
                 self.d.skill_groups[gid] = SkillGroup(
-                    gid, title, strategy, ring, wrapup, max_wait, sla, order, hours, closed_prompt, key.span
+                    gid,
+                    title,
+                    strategy=strategy,
+                    ring_timeout=ring,
+                    wrapup=wrapup,
+                    max_wait=max_wait,
+                    callback_sla_minutes=sla,
+                    callback_order=order,
+                    hours=hours,
+                    closed_prompt=closed_prompt,
+                    code=code,
+                    widen_after=widen,
+                    missed_rings=missed,
+                    reject_pause=reject,
+                    span=key.span,
                 )
+
+    def widen_after(self, node: Node, path: str) -> tuple[int, ...] | None:
+        """Seconds waited after which level 2, 3... ring too: increasing, at most 4 steps."""
+        if (s := self.f.sequence(node, path)) is None:
+            return None
+        if len(s.items) > MAX_WIDEN_STEPS:
+            self.f.problem(
+                s.span,
+                f"{path}: {len(s.items)} steps, but levels go from 1 to 5",
+                "list at most 4 times in seconds, such as [30, 60]: after the last one every level rings",
+            )
+            return None
+        steps = [self.f.integer(item, path, 1, 3600) for item in s.items]
+        good = [step for step in steps if step is not None]
+        if len(good) != len(steps):
+            return None
+        if any(b <= a for a, b in itertools.pairwise(good)):
+            self.f.problem(
+                s.span, f"{path}: the times must increase", "write them in order, such as [30, 60]"
+            )
+            return None
+        return tuple(good)
 
     def strategy(self, node: Node, path: str) -> str | None:
         return self.f.choice(node, path, QUEUE_STRATEGIES, "queue strategy", "strategies")
@@ -310,7 +370,13 @@ class _Parser(SectionReader):
                 self.d.operators[oid] = Operator(oid, name, ext, skills, span=m.span)
 
     def unique(
-        self, value: str | None, node: Node | None, seen: dict[str, Span], path: str, what: str
+        self,
+        value: str | None,
+        node: Node | None,
+        seen: dict[str, Span],
+        path: str,
+        what: str,
+        owner: str = "operator",
     ) -> str | None:
         if value is None or node is None:
             return None
@@ -318,7 +384,7 @@ class _Parser(SectionReader):
             self.f.problem(
                 node.span,
                 f"{path}: {what} '{value}' is already used at line {first.line}",
-                f"give each operator its own {what}",
+                f"give each {owner} its own {what}",
             )
             return None
         seen[value] = node.span

@@ -8,15 +8,10 @@ callback engine plays) is `validate`'s.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from hotline.dialplan.draft import SectionReader
 from hotline.dialplan.hours import HoursError, parse_quiet_hours
 from hotline.dialplan.model import CallbackPolicy, NumberRules, QuietHours
 from hotline.dialplan.strictyaml import Mapping, Node
-
-T = TypeVar("T")
 
 CALLBACK_SETTINGS = (
     "sla_minutes",
@@ -108,13 +103,6 @@ class _CallbacksReader(SectionReader):
             requests_per_minute=per_minute,
             numbers=numbers,
         )
-
-    def given(
-        self, m: Mapping, key: str, path: str, read: Callable[[Node, str], T | None], default: T
-    ) -> T | None:
-        """`default` when the key is absent, else what `read` makes of it (None when wrong: reported)."""
-        node = m.get(key)
-        return default if node is None else read(node, f"{path}.{key}")
 
     def queue_key(
         self, m: Mapping, path: str, offer: bool | None, default: str | None

@@ -40,6 +40,18 @@ CB_WHISPER_INTRO: Final = "cb_whisper_intro"  # to the operator: "A callback.", 
 CB_WHISPER_ASKED: Final = "cb_whisper_asked"  # a stem: after N, "minute(s) since the citizen asked"
 CB_REFUSED_BUSY: Final = "cb_refused_busy"  # a rate limit refused the request: call again later
 
+# --- The whisper of a call from a queue (hotline.render.queue_whisper): to the operator, before the bridge
+Q_WHISPER_WAITED: Final = "q_whisper_waited"  # after the group's name: "waited", then N + cb_minutes_<form>
+Q_WHISPER_UNDER_MINUTE: Final = "q_whisper_under_minute"  # after the group's name: "waited under a minute"
+QUEUE_WHISPER_PROMPTS: Final = (Q_WHISPER_WAITED, Q_WHISPER_UNDER_MINUTE)
+
+# --- Waiting callers (router.announcer): needed when routing.announce_every > 0 -----------------------
+Q_POSITION: Final = "q_position"  # "Your position in the queue:" + N
+Q_EXPECTED: Final = "q_expected"  # "Expected wait: about" + M + cb_minutes_<form>
+Q_CALLBACK: Final = "q_callback"  # "We can call you back within" + S + cb_minutes_<form>
+Q_CALLBACK_KEY: Final = "q_callback_key"  # "To ask for it, press" + the queue's callback key
+ANNOUNCE_PROMPTS: Final = (Q_POSITION, Q_EXPECTED, Q_CALLBACK, Q_CALLBACK_KEY)
+
 # --- Emergency mode (hotline.emergency): needed when the dialplan has an `emergency` section -----------
 EM_ANNOUNCEMENT: Final = "em_announcement"  # not a prompt of the YAML: the active announcement's sound
 EM_CALLBACK_OFFER: Final = "em_callback_offer"  # after the announcement: 1 to be called back with news
@@ -62,6 +74,33 @@ EMERGENCY_PROMPTS: Final = (
     EM_OFF,
     EM_NO_ANNOUNCEMENT,
 )
+
+# --- Operators' phones (ivr.operator_flow): each presence feature code is confirmed by a prompt ------
+OP_LOGGED_IN: Final = "op_logged_in"  # logged in (then group_<id> when the code named one group)
+OP_LOGGED_OUT: Final = "op_logged_out"  # logged out (then group_<id> when the code named one group)
+OP_PAUSED: Final = "op_paused"  # paused: then pause_<reason id>
+OP_RESUMED: Final = "op_resumed"  # back in the queues
+OP_WRAPUP_EXTENDED: Final = "op_wrapup_extended"  # more wrap-up time, then rung again by itself
+OP_UNKNOWN_CODE: Final = "op_unknown_code"  # a code, group code or reason key that means nothing
+OP_NOT_YOUR_GROUP: Final = "op_not_your_group"  # a group the operator has no skill in
+OP_FAILED: Final = "op_failed"  # the change could not be stored (Redis down): nothing changed
+OPERATOR_PROMPTS: Final = (
+    OP_LOGGED_IN,
+    OP_LOGGED_OUT,
+    OP_PAUSED,
+    OP_RESUMED,
+    OP_WRAPUP_EXTENDED,
+    OP_UNKNOWN_CODE,
+    OP_NOT_YOUR_GROUP,
+    OP_FAILED,
+)
+PAUSE_PROMPT_PREFIX: Final = "pause_"  # pause_<reason id> (phones.pause_reasons): the reason's name
+
+
+def pause_prompt(reason: str) -> str:
+    """The prompt that says a pause reason's name, after op_paused."""
+    return PAUSE_PROMPT_PREFIX + reason
+
 
 # Asterisk's gender option for the number said before the minutes (SayNumber, AGI SAY NUMBER): feminine,
 # as Russian "минута" is ("одна минута", "две минуты"); languages without genders (English) ignore it.

@@ -29,6 +29,8 @@ from hotline.dialplan.model import (
     CallbackPolicy,
     EmergencyPolicy,
     NumberRules,
+    PhonePolicy,
+    RoutingPolicy,
     SkillGroup,
 )
 from hotline.dialplan.parse import (
@@ -37,6 +39,7 @@ from hotline.dialplan.parse import (
     GROUP_REQUIRED,
     GROUP_SETTINGS,
     HOTLINE_KEYS,
+    MAX_WIDEN_STEPS,
     OPERATOR_KEYS,
     OPTIONAL_SECTIONS,
     QUEUE_STRATEGIES,
@@ -54,6 +57,9 @@ from hotline.dialplan.parse_callbacks import (
 )
 from hotline.dialplan.parse_emergency import EMERGENCY_SETTINGS, FEATURE_CODE
 from hotline.dialplan.parse_menus import DEFAULT_RETRIES, DEFAULT_TIMEOUT, MENU_REQUIRED, MENU_SETTINGS
+from hotline.dialplan.parse_phones import FEATURE_CODE as PHONE_CODE
+from hotline.dialplan.parse_phones import PHONE_SETTINGS, REASON_ID
+from hotline.dialplan.parse_routing import MAX_PRIORITY, PRIORITY_SETTINGS, ROUTING_SETTINGS
 
 Schema = dict[str, Any]
 
@@ -126,6 +132,8 @@ def dialplan_schema() -> Schema:
             "callbacks": _callbacks(),
             "calendar": _calendar(),
             "emergency": _emergency(),
+            "phones": _phones(),
+            "routing": _routing(),
         },
     )
     required = ", ".join(REQUIRED_SECTIONS)
@@ -300,6 +308,34 @@ def _group() -> Schema:
                 ),
                 "closed_prompt": _ident(
                     "The prompt played to a caller who chooses the group while it is closed."
+                ),
+                "code": _digits(
+                    "Dialled after phones.login or phones.logout to log in or out of this group alone. "
+                    "Default: the group's place in skill_groups (1, 2...). Unique.",
+                    1,
+                    2,
+                    "3",
+                ),
+                "widen_after": {
+                    "description": "Seconds waited after which level 2, 3... operators ring too: a caller "
+                    "first rings only level 1; after the last time, every level. Increasing. Default: every "
+                    "level at once, best first.",
+                    "type": "array",
+                    "items": _integer("Seconds in the queue.", 1, 3600),
+                    "maxItems": MAX_WIDEN_STEPS,
+                },
+                "missed_rings": _integer(
+                    "Rings not answered in a row after which the operator is paused with the reason "
+                    "missed (0: never).",
+                    0,
+                    10,
+                    base.missed_rings,
+                ),
+                "reject_pause": _integer(
+                    "Seconds an operator who rejected a call is not rung again (0: at once).",
+                    0,
+                    600,
+                    base.reject_pause,
                 ),
             },
         ),
@@ -562,6 +598,117 @@ def _emergency() -> Schema:
                 "callback_group": _ident(
                     "Who calls back the callers who press 1 (it must be staffed). Default: "
                     "hotline.general_group."
+                ),
+            },
+        ),
+    )
+
+
+def _phones() -> Schema:
+    base = PhonePolicy()
+    code = f"^{PHONE_CODE.pattern}$"
+    quoted = ': "*" and 1 to 4 digits, quoted (a bare *21 is a YAML alias); no code may begin another.'
+    return _object(
+        "The feature codes operators dial on their SIP phones (optional: these are the defaults), each "
+        "confirmed by a short prompt.",
+        _keys(
+            "phones",
+            PHONE_SETTINGS,
+            {
+                "login": {
+                    **_string(
+                        "Log in: alone to every group of the operator, + a group's code to it" + quoted, code
+                    ),
+                    "default": base.login,
+                },
+                "logout": {
+                    **_string("Log out: alone of every group, + a group's code of it" + quoted, code),
+                    "default": base.logout,
+                },
+                "pause": {
+                    **_string("Pause: + a reason's key (alone: the first reason)" + quoted, code),
+                    "default": base.pause,
+                },
+                "resume": {**_string("End a pause" + quoted, code), "default": base.resume},
+                "wrapup": {
+                    **_string("More wrap-up time: wrapup_extend seconds before the next call" + quoted, code),
+                    "default": base.wrapup,
+                },
+                "wrapup_extend": _integer(
+                    "Seconds of wrap-up time the wrapup code gives.", 10, 1800, base.wrapup_extend
+                ),
+                "pause_reasons": {
+                    "description": "Pause reasons by the key dialled after phones.pause: a lowercase word "
+                    "each, said back by the prompt pause_<reason>.",
+                    "type": "object",
+                    "propertyNames": {"pattern": "^[1-9]$"},
+                    "additionalProperties": _string("The reason's name.", f"^{REASON_ID.pattern}$"),
+                    "minProperties": 1,
+                    "default": base.pause_reasons,
+                },
+                "start_logged_in": {
+                    "description": "An operator never seen before starts logged in to every group.",
+                    "type": "boolean",
+                    "default": base.start_logged_in,
+                },
+            },
+        ),
+    )
+
+
+def _routing() -> Schema:
+    base = RoutingPolicy()
+    priorities = _keys(
+        "routing.priorities",
+        PRIORITY_SETTINGS,
+        {
+            "callback": _integer(
+                "A callback request's priority: over 0, it goes before waiting callers of lower priority; "
+                "0: it keeps its place by time.",
+                0,
+                MAX_PRIORITY,
+                base.callback_priority,
+            ),
+            "repeat": _integer(
+                "The priority of a caller whose number reached the same group earlier today.",
+                0,
+                MAX_PRIORITY,
+                base.repeat_priority,
+            ),
+        },
+    )
+    return _object(
+        "Who goes first in a queue, and what waiting callers hear (optional: these are the defaults).",
+        _keys(
+            "routing",
+            ROUTING_SETTINGS,
+            {
+                "priorities": _object("Queue priorities: higher first, ordinary callers 0.", priorities),
+                "announce_every": _integer(
+                    "Seconds between the announcements of a waiting caller's place and expected wait "
+                    "(0: none; else 20 or more).",
+                    0,
+                    600,
+                    base.announce_every,
+                ),
+                "handle_window_minutes": _integer(
+                    "The average handling time is taken over the calls ended in this many minutes.",
+                    5,
+                    24 * 60,
+                    base.handle_window_minutes,
+                ),
+                "min_samples": _integer(
+                    "With fewer calls in that window, the estimate is poor: callers hear the callback "
+                    "offer instead.",
+                    1,
+                    1000,
+                    base.min_samples,
+                ),
+                "max_estimate": _integer(
+                    "Seconds: a longer expected wait is not announced; the callback offer is instead.",
+                    60,
+                    4 * 3600,
+                    base.max_estimate,
                 ),
             },
         ),

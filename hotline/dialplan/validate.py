@@ -29,6 +29,8 @@ def validate(d: Draft) -> list[Problem]:
         *_unstaffed_groups(d),
         *_unreachable_menus(d),
         *_callback_prompts(d),
+        *_operator_prompts(d),
+        *_announce_prompts(d),
         *_quiet_business_hours(d),
         *calendar.lint(d),
         *language_key_problems(d),
@@ -133,6 +135,7 @@ def _callback_prompts(d: Draft) -> list[Problem]:
     if d.callbacks is None or where is None:
         return []  # the settings are unknown, or the missing section is already reported
     needed = list(ids.CALLBACK_PROMPTS_ALWAYS)
+    needed += ids.QUEUE_WHISPER_PROMPTS  # the operator's whisper of every call from a queue
     if d.callbacks.queue_key is not None:
         needed.append(ids.CB_OFFER_IN_QUEUE)
     if d.callbacks.offer_over_wait > 0:
@@ -147,6 +150,44 @@ def _callback_prompts(d: Draft) -> list[Problem]:
             where,
             f"prompts: the callback engine plays prompts that are not defined: {', '.join(missing)}",
             "define them: dialplans/hotline.yaml has their texts, docs/dialplan.md says when each is heard",
+        )
+    ]
+
+
+def _operator_prompts(d: Draft) -> list[Problem]:
+    """The operators' feature codes are each confirmed by a prompt, a pause by its reason's name too."""
+    where = d.sections.get("prompts")
+    if where is None or not d.phones_ok:
+        return []  # the missing section or the wrong `phones` is already reported
+    needed = [*ids.OPERATOR_PROMPTS, *(ids.pause_prompt(r) for r in d.phones.pause_reasons.values())]
+    missing = [p for p in needed if p not in d.declared["prompt"]]
+    if not missing:
+        return []
+    return [
+        _problem(
+            where,
+            f"prompts: the operators' phones play prompts that are not defined: {', '.join(missing)}",
+            "define them: dialplans/hotline.yaml has their texts (op_*, pause_<reason>)",
+        )
+    ]
+
+
+def _announce_prompts(d: Draft) -> list[Problem]:
+    """Waiting callers hear their place and expected wait (`router.announcer`) when announce_every > 0:
+    its words must exist, or they would hear numbers without what they mean."""
+    where = d.sections.get("prompts")
+    if where is None or d.routing is None or d.routing.announce_every <= 0:
+        return []  # the missing section or the wrong `routing` is already reported; or never announced
+    missing = [p for p in ids.ANNOUNCE_PROMPTS if p not in d.declared["prompt"]]
+    if not missing:
+        return []
+    return [
+        _problem(
+            where,
+            f"prompts: the announcements to waiting callers play prompts that are not defined: "
+            f"{', '.join(missing)}",
+            "define them (q_position, q_expected, q_callback, q_callback_key: dialplans/hotline.yaml has "
+            "their texts), or set routing.announce_every to 0",
         )
     ]
 

@@ -13,6 +13,7 @@ from hotline.dialplan.model import Dialplan
 from hotline.render.extensions import render_extensions
 from hotline.render.manager import render_manager
 from hotline.render.pjsip import render_pjsip, render_rtp
+from hotline.render.queue_rules import render_queue_rules
 from hotline.render.queues import render_queues
 from hotline.secrets import Secrets
 from hotline.settings import Settings
@@ -31,6 +32,7 @@ def render_all(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> dict
     files["rtp.conf"] = render_rtp(settings)
     files["manager.conf"] = render_manager(settings, secrets)
     files["queues.conf"] = render_queues(dialplan, settings.asterisk_sounds_dir)
+    files["queuerules.conf"] = render_queue_rules(dialplan)
     files["extensions.conf"] = render_extensions(dialplan, settings)
     return files
 

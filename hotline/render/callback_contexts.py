@@ -17,6 +17,7 @@ from hotline import constants as c
 from hotline.dialplan import prompt_ids as ids
 from hotline.dialplan.model import Dialplan
 from hotline.plural import PLURAL_FORMS
+from hotline.render.announce_contexts import stop_announcement
 from hotline.render.conf import extension
 from hotline.render.pjsip import CARRIER_OUT
 from hotline.settings import Settings
@@ -42,7 +43,8 @@ def render_callback_contexts(dialplan: Dialplan, settings: Settings) -> list[str
     )
     blocks = ["", "; A caller waiting in a queue pressed the callback key.", f"[{c.CTX_QUEUE_EXIT}]"]
     if policy.queue_key:
-        blocks.append(extension(policy.queue_key, [f"Goto({c.CTX_CB_REQUEST},in_queue,1)"]))
+        lines = [stop_announcement("${UNIQUEID}"), f"Goto({c.CTX_CB_REQUEST},in_queue,1)"]
+        blocks.append(extension(policy.queue_key, lines))
     blocks += [
         "",
         "; The engine registers a callback request; if it cannot, the caller goes back to the queue.",

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from hotline import constants as c
 from hotline.dialplan.model import Dialplan
+from hotline.render.announce_contexts import render_announce_contexts
 from hotline.render.callback_contexts import lines_busy_check, render_callback_contexts
 from hotline.render.conf import extension, value
+from hotline.render.operator_codes import render_operator_codes
+from hotline.render.queue_whisper import queue_lines, render_queue_whisper
 from hotline.settings import Settings
 
 
@@ -76,13 +79,15 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
             f"Set({c.VAR_GROUP}={group.id})",
             f"Set({c.VAR_QUEUE}={c.queue_name(group.id)})",
             f"Set({c.VAR_QUEUED_AT}=${{EPOCH}})",  # where the caller stands, should they ask for a callback
-            f"Queue({c.queue_name(group.id)},r,,,{group.max_wait or ''})",
+            *queue_lines(dialplan, group),  # priority, widening, the operator's whisper, Queue()
         ]
         if group.id != general:
             lines.append(f'GotoIf($["${{QUEUESTATUS}}" = "TIMEOUT"]?{general},1)')
         lines.append("Hangup(16)")
         blocks.append(extension(group.id, lines))
     blocks += render_callback_contexts(dialplan, settings)
+    blocks += render_announce_contexts(settings)  # always: see hotline.render.announce_contexts
+    blocks += render_queue_whisper(dialplan, settings)
     blocks += [
         "",
         "; Operators' phones: each other by extension, the hotline number itself (to try it), and hints",
@@ -95,6 +100,7 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
         em_url = f"agi://{settings.host}:{settings.agi_port}/{c.AGI_EMERGENCY}"
         lines = ["Answer()", f"Set(CHANNEL(language)={h.language})", f"AGI({em_url})", "Hangup()"]
         blocks.append(extension(code, lines))
+    blocks += render_operator_codes(dialplan, settings)
     for op in dialplan.operators.values():
         blocks.append(f"exten => {op.extension},hint,PJSIP/{op.id}")
         blocks.append(extension(op.extension, [f"Dial(PJSIP/{op.id},30)", "Hangup()"]))

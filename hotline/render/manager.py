@@ -3,14 +3,16 @@
 Read classes: `system` (FullyBooted, Reload), `call` (Newchannel, Hangup, bridges), `agent` (queue member
 and caller events), `user` (the UserEvent the callback context sends with each attempt's result).
 Write classes: `agent` (QueuePause: an operator is held out of the queues while a callback rings them),
-`reporting` (QueueStatus, CoreShowChannels for the resync after a reconnect) and `originate` (callbacks).
+`reporting` (QueueStatus, CoreShowChannels for the resync after a reconnect; Getvar) and `originate`
+(callbacks, and the announcements whispered to waiting callers). Not `call`: the dialplan itself ends an
+announcement still playing when the caller leaves the queue or an operator answers.
 
 `originate` is as strong as `system` in Asterisk's own security notes (CVE-2024-42365: an Originate of an
 application such as System). It is granted because calling citizens back is the engine's job, and held
 in check: AMI listens on loopback only with a generated secret, the engine only originates into its own
-`hotline-callback` context (never an application), every header value is checked for line breaks, and
-Asterisk still refuses the `system` applications to this user (an end-to-end test checks it). Never
-`system`, `command` or `config`.
+`hotline-callback` and `hotline-announce-play` contexts (never an application), every header value is
+checked for line breaks, and Asterisk still refuses the `system` applications to this user (an
+end-to-end test checks it). Never `system`, `command` or `config`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ def render_manager(settings: Settings, secrets: Secrets) -> str:
                     ("bindaddr", settings.host),
                     ("displayconnects", "no"),
                     ("timestampevents", "yes"),
+                    # QueueCallerJoin carries the caller's queue priority only as a channel variable
+                    ("channelvars", "QUEUE_PRIO"),
                     ("authtimeout", "5"),
                     ("authlimit", "10"),
                 ],

@@ -47,7 +47,9 @@ def render_queues(dialplan: Dialplan, sounds_dir: str) -> str:
                 ("context", CTX_QUEUE_EXIT),
                 ("periodic-announce", offer),
                 ("periodic-announce-frequency", str(dialplan.callbacks.queue_offer_every)),
-                ("relative-periodic-announce", "yes"),
+                # counted from the caller's join (every F s), not from the end of the last offer: the engine's
+                # announcements (router.announcer) keep clear of those instants instead of talking over them
+                ("relative-periodic-announce", "no"),
             ]
         for op in dialplan.operators_of(group.id):
             iface = f"PJSIP/{op.id}"

@@ -23,6 +23,8 @@ log = get_logger("hotline.sandbox.ami_reload")
 
 RELOADS: tuple[tuple[str, dict[str, str]], ...] = (
     ("pjsip.conf", {"Action": "Reload", "Module": "res_pjsip.so"}),
+    # the widening rules before the queues, whose callers name them from the next Queue() on
+    ("queuerules.conf", {"Action": "QueueReload", "Members": "no", "Rules": "yes", "Parameters": "no"}),
     ("queues.conf", {"Action": "QueueReload", "Members": "yes", "Rules": "no", "Parameters": "yes"}),
     ("extensions.conf", {"Action": "Reload", "Module": "pbx_config"}),
 )

@@ -283,7 +283,8 @@ def answering_scenario(workdir: Path, talk_seconds: float) -> Path:
 @dataclass
 class Phone:
     """A SIP phone played by SIPp that answers every call and talks `talk_seconds` (or, with
-    `answers=False`, rings until the caller gives up). Where it listens: `local_ip`:`port`."""
+    `answers=False`, rings until the caller gives up; with `rejects=True`, declines every call with 486
+    Busy Here). Where it listens: `local_ip`:`port`."""
 
     name: str
     workdir: Path
@@ -291,6 +292,7 @@ class Phone:
     port: int = field(default=0)
     talk_seconds: float = 3.0
     answers: bool = True
+    rejects: bool = False
     _proc: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
     @property
@@ -302,11 +304,12 @@ class Phone:
         self.workdir.mkdir(parents=True, exist_ok=True)
         if not self.port:
             self.port = free_udp_port(self.local_ip)
-        scenario = (
-            answering_scenario(self.workdir, self.talk_seconds)
-            if self.answers
-            else scenario_path("no_answer.xml")
-        )
+        if self.rejects:
+            scenario = scenario_path("reject.xml")
+        elif self.answers:
+            scenario = answering_scenario(self.workdir, self.talk_seconds)
+        else:
+            scenario = scenario_path("no_answer.xml")
         self._proc = await asyncio.create_subprocess_exec(
             sipp,
             "-sf",
@@ -367,7 +370,8 @@ class Phone:
 
 @dataclass
 class OperatorPhone:
-    """An operator's SIP phone: registers with its generated credentials, then answers every call."""
+    """An operator's SIP phone: registers with its generated credentials, then answers every call (or,
+    like `Phone`, lets them ring: `answers=False`, or declines them: `rejects=True`)."""
 
     operator_id: str
     password: str
@@ -376,10 +380,19 @@ class OperatorPhone:
     workdir: Path
     local_ip: str = "127.0.0.1"
     talk_seconds: float = 3.0
+    answers: bool = True
+    rejects: bool = False
     phone: Phone = field(init=False)
 
     def __post_init__(self) -> None:
-        self.phone = Phone(self.operator_id, self.workdir, self.local_ip, talk_seconds=self.talk_seconds)
+        self.phone = Phone(
+            self.operator_id,
+            self.workdir,
+            self.local_ip,
+            talk_seconds=self.talk_seconds,
+            answers=self.answers,
+            rejects=self.rejects,
+        )
 
     @property
     def message_file(self) -> Path:

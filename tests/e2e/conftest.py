@@ -22,6 +22,7 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 from harness import OPEN, Call, Hotline, cancel_every_open_request
 
+from hotline import constants as c
 from hotline.callbacks.store import CallbackStore
 from hotline.clock import running_from
 from hotline.engine import Engine
@@ -64,6 +65,12 @@ async def _cancel_open_requests(hotline: Hotline) -> None:
     )
     try:
         await cancel_every_open_request(CallbackStore(client, clock=time.time))
+        # operators' presence (router.presence) and missed rings (router.ring_watch) forgotten, so that
+        # the next test's operators start logged in with no ring held against them (hang_up_all has
+        # unpaused every member already); repeat callers forgotten, so no test inherits a priority
+        stale = [key async for key in client.scan_iter("hotline:presence:*")]
+        stale += [key async for key in client.scan_iter("hotline:repeat:*")]
+        await client.delete(c.KEY_MISSED_RINGS, *stale)
     finally:
         await client.aclose()
 

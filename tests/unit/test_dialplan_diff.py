@@ -10,6 +10,7 @@ import pytest
 from hotline.dialplan import load_dialplan
 from hotline.dialplan.diff import summarize
 from hotline.dialplan.model import Action, Dialplan, Span
+from hotline.versions import change_summary
 
 SHIPPED = Path(__file__).resolve().parents[2] / "dialplans"
 
@@ -51,3 +52,16 @@ def test_a_changed_setting_names_its_field(shipped: Dialplan) -> None:
     hotline = dataclasses.replace(shipped.hotline, capacity=99)
     changed = dataclasses.replace(shipped, callbacks=callbacks, hotline=hotline)
     assert summarize(shipped, changed) == ["hotline: capacity", "callbacks: sla_minutes max_attempts"]
+
+
+def test_a_previous_version_this_program_no_longer_reads_never_blocks_a_change(shipped: Dialplan) -> None:
+    """An upgrade that makes a new prompt required leaves older versions unreadable: the change that
+    replaces one is summed up as a whole instead of being refused (found by the demo after such an
+    upgrade: every reload was refused with the old version's missing prompts)."""
+    files = {p.name: p.read_text(encoding="utf-8") for p in SHIPPED.glob("*.yaml") if p.name != "checks.yaml"}
+    older = dict(files, **{"hotline.yaml": files["hotline.yaml"].replace("  op_resumed:", "  op_gone:", 1)})
+    assert change_summary(older, shipped) == [
+        "everything (the previous version does not load with this program)"
+    ]
+    assert change_summary(files, shipped) == ["no change callers can notice"]
+    assert change_summary(None, shipped) == ["first version"]

@@ -169,8 +169,8 @@ KEYS = {
         "menu_defaults: unknown key 'timout'", "did you mean 'timeout'?"),
     "unknown key without a close match": Case("    ring_timeout: 20", "    colour: red", "colour", None,
         "skill_groups.gas: unknown key 'colour'",
-        "known keys: callback_order, callback_sla_minutes, closed_prompt, hours, max_wait, ring_timeout, "
-        "strategy, title, wrapup"),
+        "known keys: callback_order, callback_sla_minutes, closed_prompt, code, hours, max_wait, "
+        "missed_rings, reject_pause, ring_timeout, strategy, title, widen_after, ..."),
     "unknown section": Case("version: 1\n", "version: 1\nhotline_name: x\n", "hotline_name:", "hotline_name",
         "unknown section 'hotline_name'", "did you mean 'hotline'?"),
     "missing key": Case(CAPACITY, "  ", "  name: Горячая", "name",

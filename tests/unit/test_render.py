@@ -54,7 +54,7 @@ setqueueentryvar = yes
 context = hotline-queue-exit
 periodic-announce = /var/lib/hotline/sounds/ru/cb_offer_in_queue
 periodic-announce-frequency = 45
-relative-periodic-announce = yes
+relative-periodic-announce = no
 member = PJSIP/op1,1,op1,PJSIP/op1
 member = PJSIP/op2,0,op2,PJSIP/op2
 
@@ -74,7 +74,7 @@ setqueueentryvar = yes
 context = hotline-queue-exit
 periodic-announce = /var/lib/hotline/sounds/ru/cb_offer_in_queue
 periodic-announce-frequency = 45
-relative-periodic-announce = yes
+relative-periodic-announce = no
 member = PJSIP/op1,0,op1,PJSIP/op1
 """
     )
@@ -125,7 +125,13 @@ def test_extensions_hand_calls_to_fastagi_and_fall_back_to_the_general_queue(
     assert (
         "exten => heating,1,Set(HOTLINE_GROUP=heating)\n same => n,Set(HOTLINE_QUEUE=hotline-heating)\n"
         " same => n,Set(HOTLINE_QUEUED_AT=${EPOCH})\n"
-        " same => n,Queue(hotline-heating,r,,,300)\n" in text
+        " same => n,Set(__HOTLINE_QUEUE_CALLER=${UNIQUEID})\n"
+        " same => n,Set(__HOTLINE_WHISPER_GROUP=heating)\n" in text
+    )
+    assert (
+        " same => n,Set(QUEUE_MAX_PENALTY=4)\n"
+        " same => n,Queue(hotline-heating,r,,,300,,hotline-queue-whisper)\n"
+        " same => n,SoftHangup(Local/${FILTER(0-9.,${UNIQUEID})}@hotline-announce,a)\n" in text
     )
     assert "exten => 101,hint,PJSIP/op1\n" in text
     # a `;` in the hotline's name must not turn the rest of a line into a comment
