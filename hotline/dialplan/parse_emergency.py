@@ -11,10 +11,14 @@ import re
 from hotline.dialplan import prompt_ids as ids
 from hotline.dialplan.draft import SectionReader
 from hotline.dialplan.model import EmergencyPolicy
+from hotline.dialplan.parse_phones import feature_code
 from hotline.dialplan.strictyaml import Node
 
 EMERGENCY_SETTINGS = ("feature_code", "default_hours", "callback_group")
-FEATURE_CODE = re.compile(r"\*[0-9]{1,6}")  # a star and digits: never an operator's extension or a number
+CODE_DIGITS = 6
+FEATURE_CODE = re.compile(
+    rf"\*[0-9]{{1,{CODE_DIGITS}}}"
+)  # a star and digits: never an operator's extension or a number
 
 
 def read_emergency(r: SectionReader, node: Node) -> None:
@@ -27,14 +31,7 @@ def read_emergency(r: SectionReader, node: Node) -> None:
     ok = True
     code = base.feature_code
     if (code_node := m.get("feature_code")) is not None:
-        value = r.f.text(code_node, f"{path}.feature_code")
-        if value is not None and not FEATURE_CODE.fullmatch(value):
-            r.f.problem(
-                code_node.span,
-                f"{path}.feature_code: '{value}' is not a feature code",
-                'write a star and 1 to 6 digits, quoted: "*77"',
-            )
-            value = None
+        value = feature_code(r, code_node, f"{path}.feature_code", CODE_DIGITS, "*77")
         ok = ok and value is not None
         code = value or code
     hours = r.number(m, "default_hours", path, 1, 7 * 24, default=base.default_hours)

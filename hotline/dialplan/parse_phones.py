@@ -17,7 +17,8 @@ from hotline.dialplan.strictyaml import Mapping, Node
 
 PHONE_CODES = ("login", "logout", "pause", "resume", "wrapup")
 PHONE_SETTINGS = (*PHONE_CODES, "wrapup_extend", "pause_reasons", "start_logged_in")
-FEATURE_CODE = re.compile(r"\*[0-9]{1,4}")
+CODE_DIGITS = 4
+FEATURE_CODE = re.compile(rf"\*[0-9]{{1,{CODE_DIGITS}}}")
 REASON_ID = re.compile(r"[a-z][a-z0-9_]{0,23}")  # a word: the reason Asterisk and `hotline status` show
 RESERVED_REASONS = ("missed", "rejected", "wrapup", "logged-out", "callback")  # the program's own
 
@@ -62,14 +63,17 @@ def _span(m: Mapping, key: str) -> Span | None:
 
 def _code(r: SectionReader, m: Mapping, key: str, path: str, default: str) -> str | None:
     node = m.get(key)
-    if node is None:
-        return default
-    value = r.f.text(node, f"{path}.{key}")
-    if value is not None and not FEATURE_CODE.fullmatch(value):
+    return default if node is None else feature_code(r, node, f"{path}.{key}", CODE_DIGITS, "*21")
+
+
+def feature_code(r: SectionReader, node: Node, path: str, most: int, example: str) -> str | None:
+    """A feature code: a star and 1 to `most` digits, quoted."""
+    value = r.f.text(node, path)
+    if value is not None and not re.fullmatch(rf"\*[0-9]{{1,{most}}}", value):
         r.f.problem(
             node.span,
-            f"{path}.{key}: '{value}' is not a feature code",
-            'write a star and 1 to 4 digits, quoted: "*21"',
+            f"{path}: '{value}' is not a feature code",
+            f'write a star and 1 to {most} digits, quoted: "{example}"',
         )
         return None
     return value
@@ -90,26 +94,9 @@ def _reasons(r: SectionReader, node: Node, path: str) -> dict[str, str] | None:
             r.f.problem(key.span, f"{path}: '{digit}' is not a digit", "use the keys 1 to 9")
             digit = None
         reason = r.f.text(value, f"{path}.{key.text}")
-        if reason is not None and not REASON_ID.fullmatch(reason):
-            r.f.problem(
-                value.span,
-                f"{path}.{key.text}: '{reason}' is not a reason name",
-                "write a lowercase word (letters, digits, '_'), such as lunch",
-            )
-            reason = None
-        elif reason is not None and reason in RESERVED_REASONS:
-            r.f.problem(
-                value.span,
-                f"{path}.{key.text}: '{reason}' is a reason the program gives itself",
-                "choose another word",
-            )
-            reason = None
-        elif reason is not None and reason in seen:
-            r.f.problem(
-                value.span,
-                f"{path}.{key.text}: the reason '{reason}' is already given at line {seen[reason]}",
-                "give each reason once",
-            )
+        wrong = None if reason is None else _wrong_reason(reason, seen)
+        if wrong is not None:
+            r.f.problem(value.span, f"{path}.{key.text}: {wrong[0]}", wrong[1])
             reason = None
         if digit is None or reason is None:
             ok = False
@@ -117,6 +104,20 @@ def _reasons(r: SectionReader, node: Node, path: str) -> dict[str, str] | None:
         seen[reason] = value.span.line
         reasons[digit] = reason
     return reasons if ok else None
+
+
+def _wrong_reason(reason: str, seen: dict[str, int]) -> tuple[str, str] | None:
+    """What is wrong with a pause reason's name, and the hint; None when it is fine."""
+    if not REASON_ID.fullmatch(reason):
+        return (
+            f"'{reason}' is not a reason name",
+            "write a lowercase word (letters, digits, '_'), such as lunch",
+        )
+    if reason in RESERVED_REASONS:
+        return f"'{reason}' is a reason the program gives itself", "choose another word"
+    if reason in seen:
+        return f"the reason '{reason}' is already given at line {seen[reason]}", "give each reason once"
+    return None
 
 
 def check_codes(r: SectionReader, phones: Node | None) -> None:
