@@ -20,11 +20,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
-from harness import OPEN, Call, Hotline, cancel_every_open_request
+from harness import OPEN, Call, Hotline, cancel_every_open_request, prompt_seconds
 
 from hotline import constants as c
 from hotline.callbacks.store import CallbackStore
 from hotline.clock import running_from
+from hotline.dialplan import prompt_ids as ids
 from hotline.engine import Engine
 from hotline.sandbox.manage import Sandbox, in_own_loop
 from hotline.sandbox.sipp import CitizenCall, OperatorPhone, Phone, SippResult, place_call
@@ -156,9 +157,20 @@ async def operator_phones(
 async def operators(
     hotline: Hotline, request: pytest.FixtureRequest
 ) -> AsyncIterator[dict[str, OperatorPhone]]:
-    """Operators whose phones answer and talk for 3 s."""
-    async with operator_phones(hotline, hotline.workdir / request.node.name / "operators", 3.0) as phones:
+    """Operators whose phones answer and talk for 3 s once the whisper is over (it plays first, on the
+    operator's channel, before the citizen is bridged: an operator hanging up during it never talks)."""
+    talk = whisper_seconds(hotline) + 3.0
+    async with operator_phones(hotline, hotline.workdir / request.node.name / "operators", talk) as phones:
         yield phones
+
+
+def whisper_seconds(hotline: Hotline) -> float:
+    """The longest whisper of a call from a queue: a group's name, "waited", a number said by Asterisk
+    (counted 1.5 s) and the word for minutes."""
+    group = max(prompt_seconds(hotline, ids.group_prompt(g)) for g in hotline.dialplan.skill_groups)
+    words = prompt_seconds(hotline, ids.Q_WHISPER_WAITED)
+    minutes = max(prompt_seconds(hotline, p) for p in ids.plural_prompts(ids.CB_MINUTES))
+    return group + words + 1.5 + minutes
 
 
 @pytest_asyncio.fixture
