@@ -40,7 +40,7 @@ from router.ami_wire import ActionHeaders, Message
 from router.announcement import Announcement, choose, clear_of_offer
 from router.estimate import caller_position, estimate_for_caller
 from router.handle_times import HandleTimes
-from router.state import LiveState, WaitingCaller
+from router.state import LiveState, QueueSnapshot, WaitingCaller
 
 log = get_logger("router.announcer")
 
@@ -162,15 +162,15 @@ class Announcer:
                 )
                 if not claimed:
                     continue
-                if await self.announce(dialplan, group, caller):
+                if await self.announce(dialplan, group, snapshot, caller):
                     made += 1
         return made
 
-    async def announce(self, dialplan: Dialplan, group: str, caller: WaitingCaller) -> bool:
-        """Work out what `caller` hears and whisper it to them; False if it could not be sent."""
-        snapshot = await self.state.queue(c.queue_name(group))
-        if snapshot is None:
-            return False
+    async def announce(
+        self, dialplan: Dialplan, group: str, snapshot: QueueSnapshot, caller: WaitingCaller
+    ) -> bool:
+        """Work out what `caller` (one of `snapshot`'s) hears and whisper it to them; False if it could
+        not be sent."""
         places = [r.place_at for r in await self.callbacks.list(Status.OPEN, group)]
         position = caller_position(snapshot, caller.uniqueid, places)
         if position is None:

@@ -79,7 +79,7 @@ class HandleTimes:
         now = self._clock()
         window = self._dialplan().routing.handle_window_minutes * 60
         key = _key(group)
-        await self._redis.zremrangebyscore(key, "-inf", f"({now - window!r}")
+        # a read only: `record` trims what fell out of the window, and the range leaves it out meanwhile
         members = reply_texts(await self._redis.zrangebyscore(key, now - window, "+inf"))
         values = [v for v in (_seconds(m) for m in members) if v is not None]
         if not values:
