@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from hotline import constants as c
 from hotline import emergency_cli, status_cli
 from hotline.callbacks.model import Source
 from hotline.clock import real, running_from
@@ -209,6 +210,10 @@ async def _quiet_start(engine: Engine, sandbox: Sandbox, dialplan: Dialplan) -> 
             away += 1
             await engine.presence.resume(op)
             await engine.presence.login(op)
+    # the demo's citizens call from the same numbers every run: an earlier run today must not make them
+    # repeat callers (priority over the demo's callback request), nor leave missed rings behind
+    repeats = [key async for key in engine.redis.scan_iter(c.KEY_REPEAT.format(date="*", group="*"))]
+    await engine.redis.delete(c.KEY_MISSED_RINGS, *repeats)
     parts = [
         f"{calls} call leg(s)" if calls else "",
         f"{requests} callback request(s)" if requests else "",
