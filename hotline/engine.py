@@ -27,6 +27,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError
 
+from hotline import tasks
 from hotline.callbacks.model import Registration, Source
 from hotline.callbacks.store import CallbackStore
 from hotline.constants import queue_name
@@ -295,10 +296,7 @@ class Engine:
         return applied
 
     async def close(self, grace: float | None = None) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+        await tasks.stop([self._watcher], what="dialplan version watcher")
         await self.agi.close(self.grace if grace is None else grace)
         await self.close_tasks()
         log.info("engine.stopped")

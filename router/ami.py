@@ -48,6 +48,7 @@ from hotline.errors import (
     AmiTimeout,
 )
 from hotline.log import get_logger
+from hotline.tasks import stop as stop_tasks
 from router.ami_wire import (
     BANNER_PREFIX,
     EOL,
@@ -332,14 +333,8 @@ class AmiClient:
                 tasks.append(sub.worker)
         tasks.extend(self._retired)
         self._retired.clear()
-        if not tasks:
-            return
-        done, stuck = await asyncio.wait(tasks, timeout=_CLOSE_WAIT)
-        for task in done:
-            if not task.cancelled():
-                task.exception()  # retrieved: an error of a task that ended as it closed is not news
-        if stuck:  # a callback that ignores cancellation: leave it, never hang the engine's shutdown
-            log.error("ami.close.tasks_ignore_cancel", tasks=sorted(t.get_name() for t in stuck))
+        # a callback that ignores cancellation is left behind: never hang the engine's shutdown
+        await stop_tasks(tasks, what="AMI client", grace=_CLOSE_WAIT)
 
     async def send_action(
         self,

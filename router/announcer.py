@@ -22,7 +22,6 @@ announcement due while the offer plays, or just before it, waits until the offer
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from collections.abc import Callable
 from typing import Final, Protocol
@@ -31,6 +30,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from hotline import constants as c
+from hotline import tasks
 from hotline.callbacks.model import Status
 from hotline.callbacks.store import CallbackStore
 from hotline.dialplan.model import Dialplan
@@ -125,10 +125,8 @@ class Announcer:
         self._task = asyncio.create_task(self._run(), name="announcer")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await tasks.stop([self._task], what="announcer")
+        self._task = None
 
     async def _run(self) -> None:
         while True:

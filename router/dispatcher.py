@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 from redis.exceptions import RedisError
 
 from hotline import constants as c
+from hotline import tasks
 from hotline.callbacks import schedule
 from hotline.callbacks.model import AttemptResult, Claim
 from hotline.callbacks.numbers import mask
@@ -139,10 +140,8 @@ class Dispatcher:
 
     async def close(self) -> None:
         self._closing = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await tasks.stop([self._task], what="callback dispatcher")
+        self._task = None
 
     # --- the loop -----------------------------------------------------------------------------------
 

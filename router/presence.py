@@ -24,7 +24,6 @@ that read and the correction is overwritten, and the dispatcher puts it back on 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
@@ -32,6 +31,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, WatchError
 
 from hotline import constants as c
+from hotline import tasks
 from hotline.callbacks.layout import reply_texts
 from hotline.dialplan.model import Dialplan, Operator
 from hotline.errors import AmiError, HotlineError
@@ -267,11 +267,8 @@ class Presence:
         self._task = asyncio.create_task(self.run_timed(), name="presence.timed")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await tasks.stop([self._task], what="presence")
+        self._task = None
 
     async def run_timed(self) -> None:
         """End the timed pauses that are due, forever; Redis or AMI outages are logged and retried."""

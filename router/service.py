@@ -15,6 +15,7 @@ import math
 
 from redis.exceptions import RedisError
 
+from hotline import tasks
 from hotline.errors import AmiError
 from hotline.log import get_logger
 from router.ami import AmiClient, Subscription
@@ -62,9 +63,7 @@ class Router:
         for subscription in self._subscriptions:
             subscription.cancel()
         self._subscriptions = []
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await tasks.stop(self._tasks, what="router resync")
         if self._owns_client:
             await self._ami.close()  # also cancels a resync running in the client's callback task
             self._owns_client = False
