@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from hotline import constants as c
 from hotline import emergency_cli, status_cli
-from hotline.callbacks.model import Source
+from hotline.callbacks.model import Request, Source
 from hotline.clock import real, running_from
 from hotline.dialplan.model import Dialplan
 from hotline.emergency.sound import on_host
@@ -129,6 +129,7 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
         await engine.ami.wait_connected(15)
         if left := await _quiet_start(engine, sandbox, dialplan):
             say(f"  left by earlier runs and cleared: {left}")
+        known = {r.id for r in await engine.callbacks.list()}
         phones = {
             op.id: OperatorPhone(
                 op.id,
@@ -168,17 +169,17 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
                 record = await _settled(engine, scene.caller, started)
                 ok, text = _account(scene, record, dialplan)
                 if ok and scene.expect == "callback:chosen":
-                    ok, more = await _callback_account(engine, scene.caller, dialplan)
+                    ok, more = await _callback_account(engine, scene.caller, dialplan, known)
                     text += more
                 elif ok and scene.expect == "callback:closed":
-                    ok, more = await _closed_request_account(engine, scene.caller, dialplan)
+                    ok, more = await _closed_request_account(engine, scene.caller, dialplan, known)
                     text += more
                 failures += not ok
                 say(text)
             if not real_clock:  # both need an open hour
                 engine.clock = running_from(OPEN_TIME)
                 failures += not await _menu_change_scene(engine, settings, dialplan, workdir)
-                failures += not await _emergency_scene(engine, settings, dialplan, workdir)
+                failures += not await _emergency_scene(engine, settings, dialplan, workdir, known)
                 failures += not await _operators_scene(engine, settings, dialplan, secrets.operators, workdir)
         finally:
             await asyncio.gather(citizens.stop(), *(p.stop() for p in phones.values()))
@@ -315,7 +316,9 @@ async def _menu_change_scene(engine: Engine, settings: Settings, dialplan: Dialp
     return ok
 
 
-async def _emergency_scene(engine: Engine, settings: Settings, dialplan: Dialplan, workdir: Path) -> bool:
+async def _emergency_scene(
+    engine: Engine, settings: Settings, dialplan: Dialplan, workdir: Path, known: set[str]
+) -> bool:
     """Emergency mode on (as `hotline emergency on` does), a citizen presses 1 after the announcement to
     be called back; then it is turned off and the request cancelled if it is still open."""
     say("\n== A heating outage: emergency mode ==")
@@ -338,18 +341,17 @@ async def _emergency_scene(engine: Engine, settings: Settings, dialplan: Dialpla
         keys = (_wav_seconds(wav) + 1.0, _prompt_seconds(settings, dialplan, "cb_confirm_intro") + 2.0)
         await _play(scene, settings, workdir, keys)
         ok, text = _account(scene, await _settled(engine, scene.caller, started), dialplan)
-        found = [r for r in await engine.callbacks.list() if r.number == scene.caller]
-        if not found:
+        request = await _new_request(engine, scene.caller, known)
+        if request is None:
             ok, text = False, text + "\n  callback request: NOT REGISTERED"
         else:
-            request = found[-1]
             text += (
                 f"\n  request {request.id[:8]} registered for {request.group}, source {request.source.value}"
             )
             if request.source is not Source.EMERGENCY:
                 ok, text = False, text + f"\n  UNEXPECTED: wanted source {Source.EMERGENCY.value}"
         if ok:
-            good, more = await _callback_account(engine, scene.caller, dialplan)
+            good, more = await _callback_account(engine, scene.caller, dialplan, known)
             ok, text = good, text + more
         say(text)
         return ok
@@ -405,12 +407,20 @@ async def _operators_scene(
     return ok and good and state.pause_reason is None
 
 
-async def _callback_account(engine: Engine, number: str, dialplan: Dialplan) -> tuple[bool, str]:
+async def _new_request(engine: Engine, number: str, known: set[str]) -> Request | None:
+    """The request this run registered for `number`. The demo's clock starts from the same instant every
+    run, so times cannot tell an earlier run's requests apart: `known` holds their ids."""
+    found = [r for r in await engine.callbacks.list() if r.number == number and r.id not in known]
+    return found[-1] if found else None
+
+
+async def _callback_account(
+    engine: Engine, number: str, dialplan: Dialplan, known: set[str]
+) -> tuple[bool, str]:
     """How the promise was kept: the operator rung first, then the citizen."""
     request = None
     for _ in range(150):
-        found = [r for r in await engine.callbacks.list() if r.number == number]
-        request = found[-1] if found else None
+        request = await _new_request(engine, number, known)
         if request is not None and not request.status.active:
             break
         await asyncio.sleep(0.4)
@@ -431,11 +441,12 @@ async def _callback_account(engine: Engine, number: str, dialplan: Dialplan) -> 
     return ok, "\n" + "\n".join(lines)
 
 
-async def _closed_request_account(engine: Engine, number: str, dialplan: Dialplan) -> tuple[bool, str]:
-    found = [r for r in await engine.callbacks.list() if r.number == number]
-    if not found:
+async def _closed_request_account(
+    engine: Engine, number: str, dialplan: Dialplan, known: set[str]
+) -> tuple[bool, str]:
+    request = await _new_request(engine, number, known)
+    if request is None:
         return False, "\n  request: NOT REGISTERED"
-    request = found[-1]
     due = dt.datetime.fromtimestamp(request.due_at, ZoneInfo(dialplan.hotline.timezone))
     await engine.callbacks.cancel(request.id, "the demo is over")
     return True, (

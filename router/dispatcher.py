@@ -299,8 +299,10 @@ class Dispatcher:
             await self._pause(operator, c.PAUSE_CALLBACK)
             sent = asyncio.create_task(self.ami.send_action(originate, action_id=action_id))
             if os.environ.get("HOTLINE_FAULT") == "after_originate_written":
-                for _ in range(5):  # the action is written before its task first waits: let it run
-                    await asyncio.sleep(0)
+                # Let Asterisk read the action first. Dying with unread events in its socket makes the
+                # kernel send a reset, which may discard the action in Asterisk's socket before it is
+                # read: that attempt would have left no trace and be retried later, not the case tested.
+                await asyncio.sleep(0.5)
                 fault("after_originate_written")
             await sent
             fault("after_originate_response")

@@ -23,6 +23,7 @@ from hotline.callbacks.layout import reply_texts
 from hotline.dialplan.model import Dialplan
 from hotline.log import get_logger
 from router.ami_wire import Message
+from router.journal import caller_call_id
 
 log = get_logger("router.handle_times")
 
@@ -97,7 +98,8 @@ class HandleTimes:
         except ValueError:
             log.warning("handle_times.bad_talktime", queue=event.get("Queue"), talktime=event.get("TalkTime"))
             return
-        uniqueid = event.get("Uniqueid", "") or event.get("Linkedid", "")
+        # a call is one sample; an event that names no call still counts, as a sample of its own
+        uniqueid = caller_call_id(event) or f"unnamed-{self._clock()!r}"
         seconds = max(0, talk) + (skill.wrapup if skill is not None else 0)
         await self.record(group, uniqueid, seconds)
         log.debug("handle_times.recorded", group=group, call_id=uniqueid, seconds=seconds)

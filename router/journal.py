@@ -25,6 +25,17 @@ log = get_logger("router.journal")
 EVENTS = ("QueueCallerJoin", "AgentConnect", "AgentComplete", "QueueCallerAbandon", "Hangup")
 
 
+def caller_call_id(event: Mapping[str, str]) -> str:
+    """The caller's call id in a queue event ("" if it names none).
+
+    Asterisk leaves the caller channel's fields out of an `AgentComplete` when that channel's snapshot
+    is already gone (the operator hung up and the caller's leg ended at the same moment; seen in the
+    sandbox once in some forty calls). The operator's leg is linked to the caller's call, so its
+    `DestLinkedid` still names it: a citizen's call is the first channel of its chain.
+    """
+    return event.get("Uniqueid", "") or event.get("DestLinkedid", "")
+
+
 @dataclass(frozen=True, slots=True)
 class CallRecord:
     call_id: str
@@ -96,7 +107,7 @@ class CallJournal:
     async def on_event(self, event: Mapping[str, str]) -> None:
         """Fold one AMI event into the journal of the caller's call it belongs to."""
         name = event.get("Event", "")
-        call_id = event.get("Uniqueid", "")
+        call_id = caller_call_id(event)
         if not call_id:
             return
         fields: dict[str, str] = {}

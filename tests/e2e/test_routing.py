@@ -115,12 +115,19 @@ async def test_a_lower_level_rings_only_after_the_step_and_hears_the_whisper_bef
     assert caller in phones[LOWER].phone.callers()  # the display shows the citizen's number
 
 
-async def waiting_priority(engine: Engine, caller: str, limit: float = 60.0) -> str:
-    """The queue priority Asterisk gives `caller` while they wait in the group's queue (QueueStatus)."""
+async def waiting_priority(engine: Engine, caller: str, earlier: set[str], limit: float = 60.0) -> str:
+    """The queue priority Asterisk gives a call of `caller` while it waits in the group's queue
+    (QueueStatus); a call whose uniqueid is in `earlier` is not this one (it may still be listed for a
+    moment after its phone hung up). Adds this call's uniqueid to `earlier`."""
     for _ in range(int(limit * 2)):
         listed = await engine.ami.send_list_action({"Action": "QueueStatus", "Queue": QUEUE}, timeout=10)
         for item in listed:
-            if item.name == "QueueEntry" and item.get("CallerIDNum") == caller:
+            if (
+                item.name == "QueueEntry"
+                and item.get("CallerIDNum") == caller
+                and item.get("Uniqueid") not in earlier
+            ):
+                earlier.add(item.get("Uniqueid", ""))
                 return item["Priority"]
         await asyncio.sleep(0.5)
     raise AssertionError(f"{caller} never waited in {QUEUE}")
@@ -136,9 +143,10 @@ async def test_a_second_call_from_the_same_number_to_the_same_group_waits_with_t
     caller = new_caller()
     keys = (Key(MENU_KEY, after=3.0), Key(MENU_KEY, after=3.0))
     seen: list[str] = []
+    calls: set[str] = set()
     for _ in range(2):
         citizen = CitizenCall(caller, keys=keys, hang_up_after=20.0)
         placed = asyncio.create_task(call(citizen))
-        seen.append(await waiting_priority(engine, caller))
+        seen.append(await waiting_priority(engine, caller, calls))
         assert (await placed).ok
     assert seen == ["0", str(repeat)]

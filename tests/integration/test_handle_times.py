@@ -57,6 +57,24 @@ async def test_the_same_event_recorded_by_two_engines_counts_once(redis: Redis, 
     assert await times.window("gas") == HandleWindow(1, 40.0)
 
 
+async def test_a_call_whose_caller_fields_asterisk_left_out_is_named_by_the_operators_leg(
+    redis: Redis, clock: Clock
+) -> None:
+    """No Uniqueid (the caller's leg was already gone): DestLinkedid names the call, so two engines still
+    keep one sample; an event that names no call at all still counts, once per event."""
+    times = HandleTimes(redis, lambda: dialplan(wrapup=0), clock=clock)
+    linked = Message(
+        [("Event", "AgentComplete"), ("Queue", "hotline-gas"), ("DestLinkedid", "1.7"), ("TalkTime", "30")]
+    )
+    await times.on_event(linked)
+    await times.on_event(linked)
+    anonymous = Message([("Event", "AgentComplete"), ("Queue", "hotline-gas"), ("TalkTime", "30")])
+    await times.on_event(anonymous)
+    clock.advance(1)
+    await times.on_event(anonymous)
+    assert await times.window("gas") == HandleWindow(3, 30.0)
+
+
 async def test_events_of_other_queues_or_without_a_talk_time_are_ignored(redis: Redis, clock: Clock) -> None:
     times = HandleTimes(redis, lambda: dialplan(), clock=clock)
     await times.on_event(agent_complete("1.1", "40", queue="somebody-elses"))

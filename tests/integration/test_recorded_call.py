@@ -48,6 +48,51 @@ async def test_the_journal_tells_who_answered_after_how_long_and_who_hung_up(red
     assert [r.call_id for r in await journal.find_by_caller("79161234567")] == [CALLER]
 
 
+CALLER_FIELDS = frozenset(
+    {
+        "channel",
+        "channelstate",
+        "channelstatedesc",
+        "calleridnum",
+        "calleridname",
+        "connectedlinenum",
+        "connectedlinename",
+        "language",
+        "accountcode",
+        "context",
+        "exten",
+        "priority",
+        "uniqueid",
+        "linkedid",
+    }
+)
+
+
+def without_callers_leg(event: Message) -> Message:
+    """The event as Asterisk sends it when the caller's channel snapshot is already gone."""
+    if event.name != "AgentComplete":
+        return event
+    return Message([(k, v) for k, v in event.headers if k.lower() not in CALLER_FIELDS])
+
+
+async def test_the_journal_still_tells_who_hung_up_when_asterisk_left_the_callers_leg_out(
+    redis: Redis,
+) -> None:
+    """AgentComplete without the caller's fields (they hung up at the same moment): the operator's
+    leg, linked to the call, still names it."""
+    journal = CallJournal(redis)
+    outcome = Outcome("queue", "chosen", (Step("main", "1", "chosen"),), group="heating")
+    await journal.record_ivr(CallSummary(CALLER, "79161234567", outcome, "ru", started=0.0, ivr_seconds=7.5))
+    events = [without_callers_leg(e) for e in recorded_events()]
+    assert any(e.name == "AgentComplete" and "Uniqueid" not in e for e in events)
+    for event in events:
+        await journal.on_event(event)
+    record = await journal.get(CALLER)
+    assert record is not None
+    assert (record.operator, record.ended_by, record.hung_up) == ("op101", "agent", True)
+    assert record.talk is not None
+
+
 async def test_the_live_state_follows_the_call_from_waiting_to_talking_to_done(redis: Redis) -> None:
     """While ringing the caller waits; once connected op101 talks to them; after the call nobody waits."""
     state = LiveState(redis)
