@@ -23,7 +23,7 @@ import builtins
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -451,6 +451,16 @@ class CallbackStore:
         """The request's attempts, oldest first; None for an unknown id."""
         request = await self.get(request_id)
         return None if request is None else request.attempts
+
+    async def forget_attempt_counts(self, numbers: Iterable[str]) -> int:
+        """Forget the daily attempt counts of `numbers`, every date; how many counters there were. For
+        the demo, whose clock shows the same day on every run (its citizens would otherwise reach the
+        daily cap and be put back to the next day), never for a hotline in service."""
+        head, _ = self._keys.day_parts("")
+        keys: builtins.list[str] = []
+        for number in numbers:
+            keys += [key async for key in self._redis.scan_iter(match=f"{head}{number}:*")]
+        return int(await self._redis.delete(*keys)) if keys else 0
 
     async def cancel_every_active(self, reason: str) -> int:
         """Cancel every open or dispatching request (`cancel`); how many there were. For a sandbox

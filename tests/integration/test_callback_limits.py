@@ -126,3 +126,24 @@ async def test_the_daily_attempt_cap_defers_to_the_next_local_day(store: Callbac
         if (claim := await store.claim(group, owner="e", lease_seconds=LEASE, policy=policy, tz=MSK))
     }
     assert claimed == {victim.request.id, in_water.request.id}
+
+
+async def test_forgetting_a_numbers_attempt_counts_lifts_its_daily_cap_and_no_other(
+    store: CallbackStore, clock: Clock
+) -> None:
+    """The demo's reset (its clock shows the same day every run): the capped number is called again the
+    same day; another number's count stays."""
+    policy = CallbackPolicy(attempts_per_number_per_day=1, max_attempts=10, backoff_minutes=(1,))
+    for number in (VICTIM, "79037654321"):
+        await register(store, number, caller=number, policy=policy)
+        claim = await store.claim("heating", owner="e", lease_seconds=LEASE, policy=policy, tz=MSK)
+        assert claim is not None
+        await store.finish(claim, AttemptResult.NO_ANSWER, reason="", policy=policy, tz=MSK)
+    clock.now += 120
+
+    assert await store.forget_attempt_counts([VICTIM]) == 1
+
+    claim = await store.claim("heating", owner="e", lease_seconds=LEASE, policy=policy, tz=MSK)
+    assert claim is not None
+    assert claim.request.number == VICTIM
+    assert await store.claim("heating", owner="e", lease_seconds=LEASE, policy=policy, tz=MSK) is None
