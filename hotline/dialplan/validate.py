@@ -5,6 +5,8 @@ has its prompts and some hour in which to call back. The lints of menu flow and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hotline.dialplan import calendar
 from hotline.dialplan import prompt_ids as ids
 from hotline.dialplan.draft import Draft, RefKind
@@ -40,6 +42,15 @@ def validate(d: Draft) -> list[Problem]:
 
 def _problem(span: Span, message: str, hint: str) -> Problem:
     return Problem(span.file, span.line, span.column, message, hint)
+
+
+def _undefined_prompts(d: Draft, where: Span, needed: Sequence[str], who: str, hint: str) -> list[Problem]:
+    """One problem naming the prompts of `needed` that the YAML does not define (none: no problem);
+    `who` says who plays them ("the operators' phones play")."""
+    missing = [p for p in needed if p not in d.declared["prompt"]]
+    if not missing:
+        return []
+    return [_problem(where, f"prompts: {who} prompts that are not defined: {', '.join(missing)}", hint)]
 
 
 def _references(d: Draft) -> list[Problem]:
@@ -142,16 +153,13 @@ def _callback_prompts(d: Draft) -> list[Problem]:
         needed.append(ids.CB_OFFER_BEFORE_QUEUE)
     if d.entry is not None and d.entry.closed.kind == "callback":
         needed += ids.CALLBACK_PROMPTS_CLOSED
-    missing = [p for p in needed if p not in d.declared["prompt"]]
-    if not missing:
-        return []
-    return [
-        _problem(
-            where,
-            f"prompts: the callback engine plays prompts that are not defined: {', '.join(missing)}",
-            "define them: dialplans/hotline.yaml has their texts, docs/dialplan.md says when each is heard",
-        )
-    ]
+    return _undefined_prompts(
+        d,
+        where,
+        needed,
+        "the callback engine plays",
+        "define them: dialplans/hotline.yaml has their texts, docs/dialplan.md says when each is heard",
+    )
 
 
 def _operator_prompts(d: Draft) -> list[Problem]:
@@ -160,16 +168,13 @@ def _operator_prompts(d: Draft) -> list[Problem]:
     if where is None or not d.phones_ok:
         return []  # the missing section or the wrong `phones` is already reported
     needed = [*ids.OPERATOR_PROMPTS, *(ids.pause_prompt(r) for r in d.phones.pause_reasons.values())]
-    missing = [p for p in needed if p not in d.declared["prompt"]]
-    if not missing:
-        return []
-    return [
-        _problem(
-            where,
-            f"prompts: the operators' phones play prompts that are not defined: {', '.join(missing)}",
-            "define them: dialplans/hotline.yaml has their texts (op_*, pause_<reason>)",
-        )
-    ]
+    return _undefined_prompts(
+        d,
+        where,
+        needed,
+        "the operators' phones play",
+        "define them: dialplans/hotline.yaml has their texts (op_*, pause_<reason>)",
+    )
 
 
 def _announce_prompts(d: Draft) -> list[Problem]:
@@ -178,18 +183,14 @@ def _announce_prompts(d: Draft) -> list[Problem]:
     where = d.sections.get("prompts")
     if where is None or d.routing is None or d.routing.announce_every <= 0:
         return []  # the missing section or the wrong `routing` is already reported; or never announced
-    missing = [p for p in ids.ANNOUNCE_PROMPTS if p not in d.declared["prompt"]]
-    if not missing:
-        return []
-    return [
-        _problem(
-            where,
-            f"prompts: the announcements to waiting callers play prompts that are not defined: "
-            f"{', '.join(missing)}",
-            "define them (q_position, q_expected, q_callback, q_callback_key: dialplans/hotline.yaml has "
-            "their texts), or set routing.announce_every to 0",
-        )
-    ]
+    return _undefined_prompts(
+        d,
+        where,
+        ids.ANNOUNCE_PROMPTS,
+        "the announcements to waiting callers play",
+        "define them (q_position, q_expected, q_callback, q_callback_key: dialplans/hotline.yaml has "
+        "their texts), or set routing.announce_every to 0",
+    )
 
 
 def _quiet_business_hours(d: Draft) -> list[Problem]:
