@@ -132,9 +132,15 @@ async def store(hotline: Hotline) -> AsyncIterator[CallbackStore]:
 
 @contextlib.asynccontextmanager
 async def operator_phones(
-    hotline: Hotline, workdir: Path, talk: float
+    hotline: Hotline,
+    workdir: Path,
+    talk: float,
+    *,
+    rings_out: frozenset[str] = frozenset(),
+    rejects: frozenset[str] = frozenset(),
 ) -> AsyncIterator[dict[str, OperatorPhone]]:
-    """Every operator of the dialplan on a registered SIPp phone that answers and talks `talk` seconds."""
+    """Every operator of the dialplan on a registered SIPp phone that answers and talks `talk` seconds;
+    those in `rings_out` never answer, those in `rejects` decline (486)."""
     phones = {
         op: OperatorPhone(
             op,
@@ -143,6 +149,8 @@ async def operator_phones(
             hotline.settings.sip_port,
             workdir / op,
             talk_seconds=talk,
+            answers=op not in rings_out and op not in rejects,
+            rejects=op in rejects,
         )
         for op in hotline.dialplan.operators
     }

@@ -14,16 +14,16 @@ import dataclasses
 import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import pytest
+from conftest import operator_phones
 from harness import OPEN, Call, Hotline, new_caller
 
 from hotline import constants as c
 from hotline.clock import running_from
 from hotline.dialplan.model import PAUSE_MISSED, PAUSE_REJECTED
 from hotline.engine import Engine
-from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone, SippResult
+from hotline.sandbox.sipp import CitizenCall, Key, SippResult
 
 pytestmark = pytest.mark.e2e
 
@@ -53,32 +53,6 @@ async def clean_presence(engine: Engine) -> None:
     for op in engine.dialplan.operators:
         await engine.presence.resume(op)
     await engine.redis.delete(c.KEY_MISSED_RINGS)
-
-
-@contextlib.asynccontextmanager
-async def phones(
-    hotline: Hotline, workdir: Path, *, first_answers: bool = False, first_rejects: bool = False
-) -> AsyncIterator[dict[str, OperatorPhone]]:
-    """Every operator registered on a phone that answers (3 s talk), except FIRST's, which rings out
-    (or declines, `first_rejects`)."""
-    made = {
-        op: OperatorPhone(
-            op,
-            hotline.secrets.operators[op],
-            hotline.settings.host,
-            hotline.settings.sip_port,
-            workdir / op,
-            talk_seconds=3.0,
-            answers=op != FIRST or first_answers,
-            rejects=op == FIRST and first_rejects,
-        )
-        for op in hotline.dialplan.operators
-    }
-    await asyncio.gather(*(phone.start() for phone in made.values()))
-    try:
-        yield made
-    finally:
-        await asyncio.gather(*(phone.stop() for phone in made.values()))
 
 
 async def member_pauses(engine: Engine, operator: str) -> dict[str, tuple[bool, str]]:
@@ -111,7 +85,10 @@ async def test_an_operator_who_lets_missed_rings_ring_out_is_paused_missed_and_n
     (QueueStatus says so, and so does `hotline status`), the caller reaches op103, and the next caller
     goes straight to op103."""
     workdir = hotline.workdir / request.node.name
-    async with gas_engine(hotline, missed_rings=2) as engine, phones(hotline, workdir) as ops:
+    async with (
+        gas_engine(hotline, missed_rings=2) as engine,
+        operator_phones(hotline, workdir, 3.0, rings_out=frozenset({FIRST})) as ops,
+    ):
         caller = new_caller()
         result = await call(gas_call(caller))
         assert result.ok, result.errors or result.screen
@@ -141,7 +118,7 @@ async def test_an_operator_who_declines_is_not_rung_again_for_that_caller_until_
     reject_pause = 12
     async with (
         gas_engine(hotline, reject_pause=reject_pause, missed_rings=2) as engine,
-        phones(hotline, workdir, first_rejects=True) as ops,
+        operator_phones(hotline, workdir, 3.0, rejects=frozenset({FIRST})) as ops,
     ):
         await engine.presence.pause(SECOND, "break")
         caller = new_caller()

@@ -162,26 +162,24 @@ async def test_an_operator_logged_out_of_a_group_is_not_rung_and_rings_again_aft
     best = {op for op, level in skilled.items() if level == min(skilled.values())}
     assert len(best) < len(skilled), f"group {group} needs operators at two levels: {skilled}"
     code = group_code(hotline.dialplan, group)
-    for n, operator in enumerate(sorted(best)):
-        result = await dial(hotline, operator, hotline.dialplan.phones.logout + code, tmp_path / f"out{n}")
-        assert result.ok, result.errors or result.screen
 
-    caller = new_caller()
-    result = await call(CitizenCall(caller=caller, keys=(Key(keys, after=2.0),)))
-    assert result.ok, result.errors or result.screen
-    answered = who_answered(operators, caller)
-    assert len(answered) == 1, answered
-    assert answered[0] in set(skilled) - best, answered
+    async def every_best_dials(number: str, tag: str) -> None:
+        for n, operator in enumerate(sorted(best)):
+            result = await dial(hotline, operator, number, tmp_path / f"{tag}{n}")
+            assert result.ok, result.errors or result.screen
 
-    for n, operator in enumerate(sorted(best)):
-        result = await dial(hotline, operator, hotline.dialplan.phones.login + code, tmp_path / f"in{n}")
+    async def answered_by() -> str:
+        caller = new_caller()
+        result = await call(CitizenCall(caller=caller, keys=(Key(keys, after=2.0),)))
         assert result.ok, result.errors or result.screen
-    caller = new_caller()
-    result = await call(CitizenCall(caller=caller, keys=(Key(keys, after=2.0),)))
-    assert result.ok, result.errors or result.screen
-    answered = who_answered(operators, caller)
-    assert len(answered) == 1, answered
-    assert answered[0] in best, answered
+        answered = who_answered(operators, caller)
+        assert len(answered) == 1, answered
+        return answered[0]
+
+    await every_best_dials(hotline.dialplan.phones.logout + code, "out")
+    assert await answered_by() in set(skilled) - best
+    await every_best_dials(hotline.dialplan.phones.login + code, "in")
+    assert await answered_by() in best
 
 
 async def test_a_pause_survives_an_asterisk_restart(hotline: Hotline, engine: Engine, tmp_path: Path) -> None:
