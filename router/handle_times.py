@@ -23,7 +23,7 @@ from hotline.callbacks.layout import reply_texts
 from hotline.dialplan.model import Dialplan
 from hotline.log import get_logger
 from router.ami_wire import Message
-from router.journal import caller_call_id
+from router.queue_events import caller_call_id
 
 log = get_logger("router.handle_times")
 

@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 from hotline import constants as c
 from hotline.log import get_logger
 from ivr.app import CallSummary
+from router.queue_events import caller_call_id
 from router.redis_text import fields as as_fields
 from router.redis_text import text_hash
 
@@ -23,17 +24,6 @@ log = get_logger("router.journal")
 
 # AMI events the journal listens to (all in the `agent` and `call` read classes).
 EVENTS = ("QueueCallerJoin", "AgentConnect", "AgentComplete", "QueueCallerAbandon", "Hangup")
-
-
-def caller_call_id(event: Mapping[str, str]) -> str:
-    """The caller's call id in a queue event ("" if it names none).
-
-    Asterisk leaves the caller channel's fields out of an `AgentComplete` when that channel's snapshot
-    is already gone (the operator hung up and the caller's leg ended at the same moment; seen in the
-    sandbox once in some forty calls). The operator's leg is linked to the caller's call, so its
-    `DestLinkedid` still names it: a citizen's call is the first channel of its chain.
-    """
-    return event.get("Uniqueid", "") or event.get("DestLinkedid", "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ from hotline.constants import (
 from hotline.errors import AmiActionFailed
 from hotline.log import get_logger
 from router.ami_wire import Message
+from router.queue_events import caller_call_id
 from router.redis_text import fields, text, text_hash, texts
 
 log = get_logger("router.state")
@@ -538,7 +539,7 @@ class LiveState:
         if found is None:
             return
         queue, member = found
-        if member.talking_to in ("", event.get("Uniqueid")):
+        if member.talking_to in ("", caller_call_id(event)):
             member = replace(member, talking_to="", in_call=False)
         done = member
         count = _summary_key(queue)
