@@ -122,3 +122,19 @@ async def test_the_live_state_follows_the_call_from_waiting_to_talking_to_done(r
     assert queue is not None
     assert queue.callers == ()
     assert all(not m.talking_to and not m.ringing_for for m in queue.members)
+
+
+async def test_the_live_state_frees_the_operator_when_asterisk_left_the_callers_leg_out(
+    redis: Redis,
+) -> None:
+    """AgentComplete without the caller's fields ends op101's call all the same (the operator's leg,
+    linked to the call, names it): they are not shown talking to a citizen who is gone."""
+    state = LiveState(redis)
+    events = [without_callers_leg(e) for e in recorded_events()]
+    complete = next(i for i, e in enumerate(events) if e.name == "AgentComplete")
+    for event in events[: complete + 1]:
+        await state.apply(event)
+    queue = await state.queue("hotline-heating")
+    assert queue is not None
+    [op101] = [m for m in queue.members if m.name == "op101"]
+    assert (op101.talking_to, op101.in_call) == ("", False)
