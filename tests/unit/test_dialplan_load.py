@@ -11,7 +11,7 @@ from dialplan_edits import DEFAULT, FIXTURES, problems_of, variant, where
 
 from hotline.dialplan import MAX_FILE_BYTES, dialplan_files, load_dialplan
 from hotline.dialplan.model import Action, Span, TimeRange
-from hotline.dialplan.strictyaml import Mapping, Refused, Sequence, read_yaml
+from hotline.dialplan.strictyaml import MAX_DEPTH, Mapping, Refused, Scalar, Sequence, read_yaml
 from hotline.errors import ConfigError, Problem
 
 
@@ -308,7 +308,7 @@ def test_the_billion_laughs_is_refused_without_expanding_any_alias() -> None:
     assert all(isinstance(item, Refused) for item in bomb.items)
 
 
-def test_a_file_over_one_megabyte_is_refused_before_parsing(
+def test_a_file_over_the_size_limit_is_refused_before_parsing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A 10 MB file is refused by its size alone: the YAML parser never sees it."""
@@ -323,17 +323,79 @@ def test_a_file_over_one_megabyte_is_refused_before_parsing(
     assert place(p) == (str(path), 0, 0)
     assert (
         p.message
-        == f"the file is {path.stat().st_size} bytes, more than the limit of {MAX_FILE_BYTES} bytes (1 MB)"
+        == f"the file is {path.stat().st_size} bytes, more than the limit of {MAX_FILE_BYTES} bytes (256 KB)"
     )
 
 
-def test_a_file_of_exactly_one_megabyte_is_read(tmp_path: Path) -> None:
-    """The limit is inclusive: a dialplan padded with a comment to exactly 1 MB loads."""
+def test_a_file_of_exactly_the_size_limit_is_read(tmp_path: Path) -> None:
+    """The limit is inclusive: a dialplan padded with a comment to exactly 256 KB loads."""
     data = DEFAULT.read_bytes()
     path = tmp_path / "padded.yaml"
     path.write_bytes(data + b"#" * (MAX_FILE_BYTES - len(data) - 1) + b"\n")
     assert path.stat().st_size == MAX_FILE_BYTES
     assert load_dialplan(path).hotline.number == "565602"
+
+
+# Reading is bounded: before, `[[[[...]]]]` of 8 KB took 5 s to refuse and of 100 KB about 5 minutes,
+# with the reload lock held. The timeouts below only stop a hang; they are not a speed check.
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("size", [8_000, 100_000, MAX_FILE_BYTES])
+def test_deeply_nested_flow_lists_are_refused_at_the_depth_limit(tmp_path: Path, size: int) -> None:
+    """`[[[[...]]]]` filling the file is refused, naming the line (libyaml's scanner stops at its own
+    limit of 1,000 levels before the depth check sees the 25th: the column is where it stopped)."""
+    path = tmp_path / "nested.yaml"
+    path.write_text("[" * (size // 2) + "]" * (size // 2), encoding="utf-8")
+    [p] = problems_of(path)
+    assert (p.file, p.line) == (str(path), 1)
+    assert p.message == f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
+
+
+@pytest.mark.timeout(20)
+def test_deeply_indented_mappings_are_refused_at_the_depth_limit(tmp_path: Path) -> None:
+    """Block nesting (one more indent per line) is refused the same way, at the line that passes it."""
+    path = tmp_path / "indented.yaml"
+    path.write_text("".join(" " * i + "a:\n" for i in range(400)) + " " * 400 + "b: 1\n", encoding="utf-8")
+    [p] = problems_of(path)
+    assert p.line == MAX_DEPTH + 1
+    assert p.message == f"lists and mappings are nested more than {MAX_DEPTH} levels deep"
+
+
+def test_nesting_up_to_the_depth_limit_is_read(tmp_path: Path) -> None:
+    """The limit leaves room: MAX_DEPTH levels of lists read, and the innermost value is there."""
+    path = tmp_path / "deep.yaml"
+    path.write_text("[" * MAX_DEPTH + "x" + "]" * MAX_DEPTH, encoding="utf-8")
+    doc = read_yaml(path)
+    assert doc.complete
+    assert not doc.problems
+    node = doc.root
+    for _ in range(MAX_DEPTH - 1):
+        assert isinstance(node, Sequence)
+        node = node.items[0]
+    assert isinstance(node, Sequence)
+    [innermost] = node.items
+    assert isinstance(innermost, Scalar)
+    assert innermost.text == "x"
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * (MAX_DEPTH - 1) + "a, " * (MAX_FILE_BYTES // 3 - MAX_DEPTH) + "]" * (MAX_DEPTH - 1),
+        "".join(f"k{i}: v\n" for i in range(MAX_FILE_BYTES // 10)),
+        "{" + ", ".join(f"k{i}: v" for i in range(MAX_FILE_BYTES // 12)) + "}",
+    ],
+    ids=["long-line-at-depth", "many-keys", "flow-mapping"],
+)
+def test_the_costliest_files_of_the_allowed_size_are_read_through(tmp_path: Path, text: str) -> None:
+    """Shapes that cost the pure-Python scanner most (a long line inside many flow levels, many keys)
+    are read to the end, nothing refused but the size would have been."""
+    path = tmp_path / "big.yaml"
+    path.write_text(text[:MAX_FILE_BYTES], encoding="utf-8")
+    doc = read_yaml(path)
+    assert doc.complete, doc.problems
 
 
 def test_text_that_is_not_utf8_is_refused_at_the_first_bad_byte(tmp_path: Path) -> None:
