@@ -29,7 +29,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from hotline.admin_redis import admin_redis, unreachable
 from hotline.callbacks.model import AttemptResult, Request, Status
-from hotline.callbacks.numbers import mask, spoken
+from hotline.callbacks.numbers import abbreviated, spoken
 from hotline.callbacks.report import Summary, summary
 from hotline.callbacks.store import CallbackStore
 from hotline.constants import CB_RETENTION
@@ -139,7 +139,7 @@ def format_list(
         [
             short_id(r.id),
             r.group,
-            mask(r.number),
+            abbreviated(r.number),
             r.source.value,
             r.status.value,
             _when(r.due_at, tz, today),
@@ -217,7 +217,7 @@ def format_show(request: Request, now: float, tz: ZoneInfo, rules: NumberRules |
 def format_cancelled(request: Request) -> str:
     """What `cancel` did, from the request as the store left it (cancelled, or dispatching with a cancel
     pending)."""
-    what = f"request {short_id(request.id)} ({request.group}, {mask(request.number)})"
+    what = f"request {short_id(request.id)} ({request.group}, {abbreviated(request.number)})"
     if request.status is Status.DISPATCHING:
         last = request.last_attempt
         attempt = f" (attempt {last.n})" if last is not None else ""

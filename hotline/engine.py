@@ -27,7 +27,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError
 
-from hotline import tasks
+from hotline import redact, tasks
 from hotline.callbacks.model import Registration, Source
 from hotline.callbacks.store import CallbackStore
 from hotline.constants import queue_name
@@ -59,6 +59,8 @@ from router.journal import CallJournal
 from router.presence import Presence
 from router.ring_watch import EVENTS as RING_EVENTS
 from router.ring_watch import RingWatch
+from router.security_watch import EVENTS as SECURITY_EVENTS
+from router.security_watch import SecurityWatch
 from router.service import Router
 from router.state import LiveState
 
@@ -85,6 +87,9 @@ class Engine:
         self._given = dialplan is not None  # a test's own dialplan: not recorded as a version
         self.dialplan = dialplan or load_dialplan(settings.dialplan_path)
         self.secrets: Secrets = load_or_create(settings.state_dir, self.dialplan.operators)
+        redact.use_key(
+            self.secrets.log_key
+        )  # numbers in this process's logs hash with the installation's key
         self.clock = clock
         self.grace = grace
         # A command waits for a free connection of the pool instead of failing at once (redis-py's plain
@@ -133,6 +138,11 @@ class Engine:
         self.ami.on_connected(self.presence.on_connected)  # Redis is the truth: reapplied after each login
         self.ring_watch = RingWatch(self.redis, self.presence, lambda: self.dialplan, clock=self.timestamp)
         self.ami.on_event(RING_EVENTS, self.ring_watch.on_event)
+        # Refused requests on the SIP edge, per source address: a flood raises an alarm in the log
+        self.security = SecurityWatch(
+            threshold=settings.security_alarm_failures, window=settings.security_alarm_window
+        )
+        self.ami.on_event(SECURITY_EVENTS, self.security.on_event)
         self.calls_today = CallsToday(self.redis, lambda: self.dialplan, clock=self.timestamp)
         self.ami.on_event(CALLS_TODAY_EVENTS, self.calls_today.on_event)
         # Waiting callers hear their place and expected wait (handling times over a sliding window)

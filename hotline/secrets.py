@@ -16,6 +16,9 @@ from pathlib import Path
 
 from hotline.emergency.pin import is_pin, new_pin
 from hotline.errors import HotlineError
+from hotline.log import get_logger
+
+log = get_logger("hotline.secrets")
 
 _FILE = "secrets.json"
 
@@ -32,12 +35,31 @@ class Secrets:
     operators: dict[str, str]  # operator id -> SIP password
     ami_reload: str = ""  # the AMI user that only `hotline reload` logs in as (Reload of modules)
     emergency_pin: str = ""  # digits: the PIN of the emergency feature code (hotline.emergency.pin)
+    log_key: str = ""  # keys the hash of citizens' numbers in logs (hotline.redact)
+
+
+def _keep_private(path: Path) -> None:
+    """An existing secrets file readable by others (copied, restored from a backup, chmod'ed by hand) is
+    made the owner's alone again, with a warning: the passwords in it may have been read."""
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        os.chmod(path, 0o600)
+        log.warning(
+            "secrets.mode_repaired",
+            path=str(path),
+            was=oct(mode),
+            hint="others could read it: consider new secrets (move the file away and re-provision phones)",
+        )
 
 
 def load_or_create(state_dir: Path, operator_ids: Iterable[str]) -> Secrets:
     """Read the secrets, adding any that are missing (a new operator), and write them back if changed."""
     path = state_dir / _FILE
     data: dict[str, object] = {}
+    _keep_private(path)
     if path.exists():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -51,6 +73,7 @@ def load_or_create(state_dir: Path, operator_ids: Iterable[str]) -> Secrets:
     redis_pw = data.get("redis")
     ops_raw = data.get("operators")
     pin = data.get("emergency_pin")
+    log_key = data.get("log_key")
     ops: dict[str, str] = dict(ops_raw) if isinstance(ops_raw, dict) else {}
     changed = False
     if not isinstance(ami, str) or len(ami) < 24:
@@ -61,6 +84,9 @@ def load_or_create(state_dir: Path, operator_ids: Iterable[str]) -> Secrets:
         changed = True
     if not isinstance(redis_pw, str) or len(redis_pw) < 24:
         redis_pw = new_secret()
+        changed = True
+    if not isinstance(log_key, str) or len(log_key) < 24:
+        log_key = new_secret()
         changed = True
     if not is_pin(pin):
         pin = new_pin()
@@ -76,6 +102,9 @@ def load_or_create(state_dir: Path, operator_ids: Iterable[str]) -> Secrets:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             data = {"ami": ami, "ami_reload": ami_reload, "redis": redis_pw, "operators": ops}
             data["emergency_pin"] = pin
+            data["log_key"] = log_key
             json.dump(data, fh, indent=2, sort_keys=True)
         os.replace(tmp, path)
-    return Secrets(ami=ami, redis=redis_pw, operators=ops, ami_reload=ami_reload, emergency_pin=str(pin))
+    return Secrets(
+        ami=ami, redis=redis_pw, operators=ops, ami_reload=ami_reload, emergency_pin=str(pin), log_key=log_key
+    )

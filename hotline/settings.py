@@ -48,6 +48,8 @@ class Settings:
     ami_reload_username: str = "hotline-reload"  # only `hotline reload`: may reload Asterisk's modules
     asterisk_sounds_dir: str = "/var/lib/hotline/sounds"  # the prompts, as Asterisk sees the path
     callback_lease_seconds: int = 90  # an engine that dies mid-dispatch is taken over after this long
+    security_alarm_failures: int = 20  # refused SIP requests from one address that raise an alarm...
+    security_alarm_window: int = 60  # ...within this many seconds (router.security_watch)
 
     @property
     def redis_url(self) -> str:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hotline.callbacks.model import Registrar, Registration, Source
-from hotline.callbacks.numbers import mask, normalise
+from hotline.callbacks.numbers import normalise
 from hotline.dialplan import prompt_ids as ids
 from hotline.dialplan.model import Dialplan
 from hotline.errors import CallbackRefused, NumberRefused
 from hotline.log import get_logger
+from hotline.redact import mask
 
 log = get_logger("ivr.callback")
 

@@ -41,6 +41,11 @@ DTMF_DIGITS: Final = "0123456789*#ABCD"
 DEFAULT_COMMAND_TIMEOUT: Final = 10.0  # seconds for a command that does not wait on the caller
 DEFAULT_MEDIA_TIMEOUT: Final = 300.0  # seconds for STREAM FILE and EXEC: longer than any prompt
 MAX_REPLY_BYTES: Final = 65536
+# Commands whose result is what the caller pressed: logged only as whether anything was typed.
+_CALLER_INPUT: Final = frozenset(
+    {"GET DATA", "WAIT FOR DIGIT", "STREAM FILE", "CONTROL STREAM FILE", "GET OPTION", "RECORD FILE"}
+    | {"SAY DIGITS", "SAY NUMBER", "SAY ALPHA", "SAY PHONETIC", "SAY DATE", "SAY TIME", "SAY DATETIME"}
+)
 _APP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _INTEGER = re.compile(r"-?[0-9]+")
 _GENDER = re.compile(r"[a-z]")  # say.c's gender options are one letter: f, m, n, c (common), p (plural)
@@ -138,7 +143,10 @@ class AgiChannel:
                 raise AgiTimeout(f"no reply from Asterisk to {name} within {limit:g} s") from None
             finally:
                 self._activity(busy=False)
-        log.debug("agi.command", command=name, code=reply.code, result=reply.result)
+        if name in _CALLER_INPUT:  # what the caller typed (a PIN, a number) never reaches a log
+            log.debug("agi.command", command=name, code=reply.code, typed=reply.result not in ("", "0", "-1"))
+        else:
+            log.debug("agi.command", command=name, code=reply.code, result=reply.result)
         return self._check(name, reply)
 
     # --- Convenience ------------------------------------------------------------------------------

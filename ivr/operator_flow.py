@@ -79,6 +79,8 @@ def parse_code(dialplan: Dialplan, operator: str, action: str, digits: str) -> C
     op = dialplan.operators.get(operator)
     if op is None:
         return Refused("unknown_operator")
+    if digits and not (digits.isascii() and digits.isdigit()):  # the dialplan passes digits only
+        return Refused("unknown_code")
     if action in ("login", "logout"):
         verb: Action = "login" if action == "login" else "logout"
         if not digits:

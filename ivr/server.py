@@ -17,6 +17,7 @@ from typing import Final, Self
 from hotline.constants import DEFAULT_AGI_PORT, DEFAULT_HOST, VAR_ERROR
 from hotline.errors import AgiError, AgiProtocolError, CallHangup, HotlineException
 from hotline.log import bind_call, get_logger
+from hotline.redact import mask
 from ivr.agi import AgiEnv
 from ivr.channel import DEFAULT_COMMAND_TIMEOUT, DEFAULT_MEDIA_TIMEOUT, AgiChannel, read_env
 
@@ -238,7 +239,7 @@ class FastAgiServer:
         loop = asyncio.get_running_loop()
         started = loop.time()
         outcome = "error"
-        log.info("agi.call.start", script=env.network_script, callerid=env.callerid, dnid=env.dnid)
+        log.info("agi.call.start", script=env.network_script, callerid=mask(env.callerid), dnid=env.dnid)
         deadline = _IdleDeadline(self._idle_timeout)
         channel = AgiChannel(
             reader,

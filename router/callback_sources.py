@@ -13,11 +13,12 @@ from collections.abc import Callable, Mapping
 
 from hotline import constants as c
 from hotline.callbacks.model import Registrar, Source
-from hotline.callbacks.numbers import mask, normalise
+from hotline.callbacks.numbers import normalise
 from hotline.callbacks.store import CallbackStore
 from hotline.dialplan.model import Dialplan
 from hotline.errors import CallbackRefused, NumberRefused
 from hotline.log import get_logger
+from hotline.redact import mask
 
 log = get_logger("router.callback_sources")
 

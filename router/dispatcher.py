@@ -40,11 +40,11 @@ from hotline import constants as c
 from hotline import tasks
 from hotline.callbacks import schedule
 from hotline.callbacks.model import AttemptResult, Claim
-from hotline.callbacks.numbers import mask
 from hotline.callbacks.store import CallbackStore
 from hotline.dialplan.model import Dialplan
 from hotline.errors import AmiActionFailed, AmiError, AmiOutcomeUnknown, StaleClaim
 from hotline.log import get_logger
+from hotline.redact import mask
 from hotline.render.callback_contexts import CB_DB_FAMILY
 from router import fairness
 from router.ami import AmiClient

@@ -16,7 +16,7 @@ from hotline.callbacks.model import (
     Source,
     Status,
 )
-from hotline.callbacks.numbers import mask, normalise, spoken
+from hotline.callbacks.numbers import normalise, spoken
 from hotline.callbacks.report import Summary, summary
 from hotline.callbacks.store import CallbackStore
 
@@ -30,7 +30,6 @@ __all__ = [
     "Source",
     "Status",
     "Summary",
-    "mask",
     "normalise",
     "spoken",
     "summary",

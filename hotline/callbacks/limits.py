@@ -13,11 +13,12 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from hotline.callbacks.numbers import mask, normalise
+from hotline.callbacks.numbers import normalise
 from hotline.constants import CB_DAY, CB_RATE_CALLER, CB_RATE_GLOBAL, KEY_CB_PREFIX
 from hotline.dialplan.model import CallbackPolicy, NumberRules
 from hotline.errors import CallbackRefused, NumberRefused
 from hotline.log import get_logger
+from hotline.redact import mask
 
 log = get_logger(__name__)
 

@@ -88,10 +88,10 @@ def spoken(number: str, rules: NumberRules | None = None) -> str:
     return f"+{cc} {groups}"
 
 
-def mask(number: str) -> str:
-    """A number as logs may show it (citizens' numbers are personal data): `7916***4567`.
+def abbreviated(number: str) -> str:
+    """A number as the supervisor's listings show it, short enough for a column: `7916***4567`.
 
-    Only the digits are kept and the middle ones hidden; a value without digits shows as `<none>`.
+    For a screen that may show citizens' numbers (`hotline callbacks list`); logs use `hotline.redact`.
     """
     digits = "".join(c for c in number if c in _ASCII_DIGITS)
     if not digits:

@@ -46,12 +46,13 @@ from hotline.callbacks.model import (
     Source,
     Status,
 )
-from hotline.callbacks.numbers import mask, normalise
+from hotline.callbacks.numbers import normalise
 from hotline.constants import CB_RETENTION, KEY_CB_PREFIX
 from hotline.dialplan.calendar import OpenHours
 from hotline.dialplan.model import CallbackPolicy, NumberRules
 from hotline.errors import NumberRefused, StaleClaim
 from hotline.log import get_logger
+from hotline.redact import mask
 from router.redis_text import text, text_hash, texts
 
 log = get_logger(__name__)

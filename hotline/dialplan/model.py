@@ -156,7 +156,8 @@ class NumberRules:
     trunk_prefix: str = "8"  # 8XXXXXXXXXX is the national form of 7XXXXXXXXXX
     national_length: int = 10  # digits after the country code
     allowed: str = r"7[3489]\d{9}"  # a full match on the normalised number: geographic and mobile
-    refused_prefixes: tuple[str, ...] = ("7800", "7803", "7809")  # free and premium-rate (8-800, 8-80x)
+    # free and premium-rate (8-800, 8-803, 8-804, 8-809); +7 840 and +7 940 are charged as international
+    refused_prefixes: tuple[str, ...] = ("7800", "7803", "7804", "7809", "7840", "7940")
 
 
 @dataclass(frozen=True, slots=True)

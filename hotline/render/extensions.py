@@ -32,7 +32,7 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
         extension(
             h.number,
             [
-                "NoOp(hotline call from ${CALLERID(num)})",
+                "NoOp(hotline call from …${CALLERID(num):-4})",  # Asterisk's log: never the whole number
                 f"Set(CHANNEL(language)={h.language})",
                 *lines_busy_check(dialplan),
                 "Answer()",

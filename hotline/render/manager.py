@@ -1,7 +1,8 @@
 """manager.conf: AMI on loopback only, one engine user with the least privilege that works.
 
 Read classes: `system` (FullyBooted, Reload), `call` (Newchannel, Hangup, bridges), `agent` (queue member
-and caller events), `user` (the UserEvent the callback context sends with each attempt's result).
+and caller events), `user` (the UserEvent the callback context sends with each attempt's result),
+`security` (refused SIP requests: unknown accounts, wrong passwords; counted by `router.security_watch`).
 Write classes: `agent` (QueuePause: an operator is held out of the queues while a callback rings them),
 `reporting` (QueueStatus, CoreShowChannels for the resync after a reconnect; Getvar) and `originate`
 (callbacks, and the announcements whispered to waiting callers). Not `call`: the dialplan itself ends an
@@ -21,7 +22,7 @@ from hotline.render.conf import section
 from hotline.secrets import Secrets
 from hotline.settings import Settings
 
-READ_CLASSES = "system,call,agent,user"
+READ_CLASSES = "system,call,agent,user,security"
 WRITE_CLASSES = "agent,reporting,originate"
 # The second user, `hotline reload`'s: the Reload action needs `system` or `config`. `config` is the
 # narrower of the two (no Command, no ModuleLoad/ModuleUnload); it reads no events at all. Its secret is

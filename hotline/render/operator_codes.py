@@ -16,10 +16,17 @@ from hotline.settings import Settings
 
 # action -> may digits follow the code (a group's code, a pause reason's key)
 _TAKES_DIGITS = {"login": True, "logout": True, "pause": True, "resume": False, "wrapup": False}
+MOST_DIGITS = 2  # a group's code has 1 or 2 digits, a pause reason's key 1 (hotline.dialplan.parse*)
+NOT_DIGITS = "invalid"  # what the engine is told when anything but digits followed a code
 
 
 def render_operator_codes(dialplan: Dialplan, settings: Settings) -> list[str]:
-    """The extensions of every presence code: the code alone, and code + digits where they mean one."""
+    """The extensions of every presence code: the code alone, the code + 1 or 2 digits, and the code +
+    anything else (told to the engine as `invalid`, so the operator hears that the code is unknown).
+
+    Only digits ever reach the AGI arguments: Asterisk splits them on commas after substitution, so
+    `*231,op102` once made `op102` the operator (and paused them from op101's phone).
+    """
     phones = dialplan.phones
     codes = {
         "login": phones.login,
@@ -31,11 +38,13 @@ def render_operator_codes(dialplan: Dialplan, settings: Settings) -> list[str]:
     url = f"agi://{settings.host}:{settings.agi_port}/{c.AGI_OPERATOR}"
     blocks = ["; Presence feature codes: log in/out (+ a group's code), pause (+ a reason's key), resume..."]
     for action, code in codes.items():
-        patterns = [code]
+        patterns = [(code, "")]
         if _TAKES_DIGITS[action]:
-            patterns += [f"_{code}X", f"_{code}X."]
-        for pattern in patterns:
-            agi = f"AGI({url},{action},${{EXTEN:{len(code)}}},${{CHANNEL(endpoint)}})"
+            only_digits = f"${{FILTER(0-9,${{EXTEN:{len(code)}}})}}"  # the pattern matched digits already
+            patterns += [(f"_{code}{'X' * n}", only_digits) for n in range(1, MOST_DIGITS + 1)]
+            patterns.append((f"_{code}X.", NOT_DIGITS))  # longer, or not digits: Asterisk picks X first
+        for pattern, digits in patterns:
+            agi = f"AGI({url},{action},{digits},${{CHANNEL(endpoint)}})"
             lines = ["Answer()", f"Set(CHANNEL(language)={dialplan.hotline.language})", agi, "Hangup()"]
             blocks.append(extension(pattern, lines))
     return blocks

@@ -18,6 +18,9 @@ _MEDIA = [
     ("direct_media", "no"),
     ("rtp_symmetric", "yes"),
     ("rewrite_contact", "no"),
+    # a call whose far end vanished without a BYE ends after this long with no media, never lingers
+    ("rtp_timeout", "300"),
+    ("rtp_timeout_hold", "900"),
 ]
 
 
@@ -52,6 +55,8 @@ def render_pjsip(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> st
                 *_MEDIA,
                 ("language", dialplan.hotline.language),
                 ("trust_id_inbound", "no"),  # caller ID is for display only, never for trust
+                # by its source address alone: a From header naming `carrier` proves nothing
+                ("identify_by", "ip"),
             ],
         ),
         section(
@@ -72,6 +77,8 @@ def render_pjsip(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> st
                 *_MEDIA,
                 ("aors", CARRIER_OUT),
                 ("from_user", dialplan.hotline.number),
+                # outbound only: no identify section matches it, and never by the From header's user
+                ("identify_by", "ip"),
             ],
         ),
         section(
@@ -93,6 +100,7 @@ def render_pjsip(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> st
                     ("context", c.CTX_OPERATORS),
                     *_MEDIA,
                     ("auth", f"{op.id}-auth"),
+                    ("identify_by", "username"),  # and then challenged: the password proves it
                     ("aors", op.id),
                     ("callerid", f'"{display_name(op.name)}" <{op.extension}>'),
                     ("language", dialplan.hotline.language),
@@ -117,7 +125,12 @@ def render_pjsip(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> st
                 [
                     ("type", "aor"),
                     ("max_contacts", "1"),
-                    ("remove_existing", "yes"),
+                    # a second phone with the operator's password cannot evict a live one; a phone that
+                    # is gone (qualify: no answer to OPTIONS within 3 s, asked every 10 s) is replaced
+                    ("remove_existing", "no"),
+                    ("remove_unavailable", "yes"),
+                    ("qualify_frequency", "10"),
+                    ("qualify_timeout", "3"),
                     ("default_expiration", "3600"),
                 ],
             )

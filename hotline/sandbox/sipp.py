@@ -18,6 +18,11 @@ from hotline.sandbox.dtmf import write_presses
 from hotline.sandbox.ports import free_udp_port, free_udp_port_pair
 from hotline.sandbox.preflight import require_tool
 
+# A phone that vanished without unregistering is known as gone within qualify_frequency + qualify_timeout
+# (hotline.render.pjsip); until then the one contact an operator may have is taken.
+REQUALIFY_SECONDS = 14.0
+QUALIFY_WAIT_SECONDS = 5.0  # Asterisk qualifies a new contact at once: its OPTIONS comes within this
+
 
 def scenario_path(name: str) -> Path:
     return Path(str(resources.files("hotline.sandbox") / "sipp" / name))
@@ -81,6 +86,75 @@ async def place_operator_dial(
     ]  # fmt: skip
     budget = dial.wait_for_end + sum(k.after for k in dial.keys) + 90
     return await run_sipp(args, workdir, limit=budget)
+
+
+async def probe_invite(
+    from_user: str, *, number: str, asterisk: str, port: int, local_ip: str, workdir: Path
+) -> int:
+    """One INVITE to `number` claiming to come from `from_user`, with no credentials, sent from
+    `local_ip`: an attacker's probe. Returns the final SIP status it got (200 if Asterisk answered it,
+    in which case the probe hangs up at once)."""
+    if not re.fullmatch(r"[A-Za-z0-9_.+-]{1,40}", from_user) or not re.fullmatch(r"[*#0-9]{1,20}", number):
+        raise ValueError("a probe's user is letters, digits and '_.+-'; its number digits, '*' or '#'")
+    workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - a local mkdir, not I/O worth a thread
+    xml = workdir / "probe.xml"
+    xml.write_text(
+        scenario_path("probe_invite.xml").read_text(encoding="utf-8").replace("FROM_USER", from_user)
+    )
+    messages = workdir / "messages.log"
+    args = [
+        f"{asterisk}:{port}",
+        "-sf", str(xml),
+        "-s", number,
+        "-i", local_ip,
+        "-p", str(free_udp_port(local_ip)),
+        "-mp", str(free_udp_port_pair(local_ip)),
+        "-m", "1",
+        "-timeout", "30s",
+        "-timeout_error",
+        "-trace_msg",
+        "-message_file", str(messages),
+    ]  # fmt: skip
+    result = await run_sipp(args, workdir, limit=60)
+    log = messages.read_text(errors="replace") if messages.exists() else ""
+    finals = [int(code) for code in re.findall(r"^SIP/2\.0 ([2-6][0-9][0-9]) ", log, re.MULTILINE)]
+    if not finals:
+        raise SandboxError(f"the probe got no final answer: {result.errors or result.screen}")
+    return finals[0]
+
+
+async def register_once(
+    user: str,
+    password: str,
+    *,
+    asterisk: str,
+    port: int,
+    local_ip: str,
+    workdir: Path,
+    local_port: int = 0,
+    expires: int = 3600,
+    times: int = 1,
+) -> SippResult:
+    """REGISTER as `user` with `password` (`times` times, one after the other): a phone's registration,
+    or with a wrong password, a brute force attempt."""
+    workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - a local mkdir, not I/O worth a thread
+    xml = workdir / "register.xml"
+    text = scenario_path("operator_register.xml").read_text(encoding="utf-8")
+    xml.write_text(text.replace("EXPIRES", str(int(expires))), encoding="utf-8")
+    args = [
+        f"{asterisk}:{port}",
+        "-sf", str(xml),
+        "-s", user,
+        "-au", user,
+        "-ap", password,
+        "-i", local_ip,
+        "-p", str(local_port or free_udp_port(local_ip)),
+        "-m", str(times),
+        "-l", "1",
+        "-timeout", f"{15 + 2 * times}s",
+        "-timeout_error",
+    ]  # fmt: skip
+    return await run_sipp(args, workdir, limit=30 + 2 * times)
 
 
 @dataclass(frozen=True)
@@ -323,6 +397,7 @@ class Phone:
             "-mp",
             str(free_udp_port_pair(self.local_ip)),
             "-nostdin",
+            "-aa",  # answers OPTIONS (Asterisk's qualify: a phone that does not is taken as gone)
             "-trace_msg",
             "-message_file",
             str(self.message_file),
@@ -344,6 +419,15 @@ class Phone:
                 self._proc.kill()
                 await self._proc.wait()
         self._proc = None
+
+    def was_qualified(self) -> bool:
+        """Whether Asterisk's qualify (an OPTIONS request) has reached this phone yet."""
+        if not self.message_file.exists():
+            return False
+        return (
+            re.search(r"^OPTIONS sip:", self.message_file.read_text(errors="replace"), re.MULTILINE)
+            is not None
+        )
 
     def invites(self, pattern: str = r".*") -> int:
         """How many INVITEs whose request line or From matches `pattern` this phone received."""
@@ -398,45 +482,45 @@ class OperatorPhone:
     def message_file(self) -> Path:
         return self.phone.message_file
 
-    async def register(self) -> None:
+    async def register(self, expires: int = 3600) -> None:
+        """Register the phone's contact (`expires` 0: unregister it, as a phone switched off properly)."""
         if not self.phone.port:
             self.phone.port = free_udp_port(self.local_ip)
-        result = await run_sipp(
-            [
-                f"{self.asterisk}:{self.asterisk_port}",
-                "-sf",
-                str(scenario_path("operator_register.xml")),
-                "-s",
+        for attempt in range(3 if expires else 1):
+            if attempt:  # the operator's previous phone is still listed: Asterisk's qualify drops it soon
+                await asyncio.sleep(REQUALIFY_SECONDS)
+            result = await register_once(
                 self.operator_id,
-                "-au",
-                self.operator_id,
-                "-ap",
                 self.password,
-                "-i",
-                self.local_ip,
-                "-p",
-                str(self.phone.port),
-                "-m",
-                "1",
-                "-timeout",
-                "15s",
-                "-timeout_error",
-            ],
-            self.workdir / "register",
-            limit=30,
-        )
+                asterisk=self.asterisk,
+                port=self.asterisk_port,
+                local_ip=self.local_ip,
+                local_port=self.phone.port,
+                workdir=self.workdir / (f"register-{attempt}" if expires else "unregister"),
+                expires=expires,
+            )
+            if result.ok:
+                return
         if not result.ok:
             raise SandboxError(
                 f"operator {self.operator_id} could not register: {result.errors or result.screen}"
             )
 
     async def start(self) -> None:
-        """Register, then answer calls until stopped."""
+        """Register, then answer calls until stopped. Returns once Asterisk has qualified the phone (its
+        first OPTIONS answered): until then the queues count the operator unavailable."""
         await self.register()
         await self.phone.start()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + QUALIFY_WAIT_SECONDS
+        while not self.phone.was_qualified() and loop.time() < deadline:  # noqa: ASYNC110 - a file SIPp writes
+            await asyncio.sleep(0.1)
 
     async def stop(self) -> None:
+        """Stop answering and unregister, so that Asterisk no longer rings a phone that is gone."""
         await self.phone.stop()
+        with contextlib.suppress(SandboxError):
+            await self.register(expires=0)
 
     def invites_from(self, caller: str) -> int:
         """How many INVITEs from this citizen's number this phone received."""

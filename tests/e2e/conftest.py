@@ -26,6 +26,7 @@ from hotline import constants as c
 from hotline.callbacks.store import CallbackStore
 from hotline.clock import running_from
 from hotline.dialplan import prompt_ids as ids
+from hotline.emergency.store import EmergencyStore
 from hotline.engine import Engine
 from hotline.sandbox.manage import Sandbox, in_own_loop
 from hotline.sandbox.sipp import CitizenCall, OperatorPhone, Phone, SippResult, place_call
@@ -224,3 +225,21 @@ async def citizen_phone(hotline: Hotline, request: pytest.FixtureRequest) -> Asy
         yield phone
     finally:
         await phone.stop()
+
+
+@pytest_asyncio.fixture
+async def emergency(hotline: Hotline) -> AsyncIterator[EmergencyStore]:
+    """The sandbox's emergency state on the real clock; emergency mode is off before and after."""
+    client = aioredis.Redis(
+        host=hotline.settings.host,
+        port=hotline.settings.redis_port,
+        password=hotline.secrets.redis,
+        decode_responses=True,
+    )
+    store = EmergencyStore(client)
+    await store.turn_off("test")
+    try:
+        yield store
+    finally:
+        await store.turn_off("test")
+        await client.aclose()

@@ -12,13 +12,10 @@ import collections
 import os
 import sys
 import wave
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
-import redis.asyncio as aioredis
 from harness import Call, Hotline, cancel_every_open_request, journal_of, new_caller, prompt_seconds
 from structlog.testing import capture_logs
 
@@ -87,24 +84,6 @@ async def hotline_cli(hotline: Hotline, *args: str) -> str:
     text = out.decode(errors="replace")
     assert proc.returncode == 0, f"hotline {' '.join(args)} exited {proc.returncode}:\n{text}"
     return text
-
-
-@pytest_asyncio.fixture
-async def emergency(hotline: Hotline) -> AsyncIterator[EmergencyStore]:
-    """The sandbox's emergency state on the real clock; emergency mode is off before and after."""
-    client = aioredis.Redis(
-        host=hotline.settings.host,
-        port=hotline.settings.redis_port,
-        password=hotline.secrets.redis,
-        decode_responses=True,
-    )
-    store = EmergencyStore(client)
-    await store.turn_off("test")
-    try:
-        yield store
-    finally:
-        await store.turn_off("test")
-        await client.aclose()
 
 
 def wav_samples(path: Path) -> int:

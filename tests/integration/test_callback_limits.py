@@ -13,6 +13,7 @@ from hotline.callbacks.model import AttemptResult, Registration, Source, Status
 from hotline.callbacks.store import CallbackStore
 from hotline.dialplan.model import CallbackPolicy
 from hotline.errors import CallbackError, CallbackRefused
+from hotline.redact import mask
 
 pytestmark = pytest.mark.redis
 
@@ -55,7 +56,7 @@ async def test_a_flood_for_one_number_yields_one_request_and_the_global_limit_re
     alarms = [e for e in logs if e["event"] == "callback.flood"]
     assert len(alarms) == 1
     assert alarms[0]["log_level"] == "warning"
-    assert (alarms[0]["reason"], alarms[0]["number"]) == ("rate_global", "7916***4567")
+    assert (alarms[0]["reason"], alarms[0]["number"]) == ("rate_global", mask(VICTIM))
     assert all(VICTIM not in str(e) for e in logs)
     assert [r.number for r in await store.list(Status.OPEN)] == [VICTIM]
 
@@ -80,7 +81,7 @@ async def test_one_caller_id_is_limited_per_hour(store: CallbackStore, clock: Cl
         await register(store, "79160000009", caller="89031112233")
     assert caught.value.reason == "rate_caller"
     assert isinstance(caught.value, CallbackError)
-    assert [(e["event"], e["caller"]) for e in logs] == [("callback.flood", "7903***2233")]
+    assert [(e["event"], e["caller"]) for e in logs] == [("callback.flood", mask("79031112233"))]
     assert await store.list(Status.OPEN, since=None) == await store.list(Status.OPEN)
     assert len(await store.list()) == POLICY.requests_per_caller_per_hour
     clock.now += 3600

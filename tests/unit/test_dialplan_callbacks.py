@@ -33,6 +33,7 @@ QUIET = '  quiet_hours: "21:00-09:00" '
 GAS_TITLE = "    title: Газоснабжение"
 MAIN_9 = '      "9": {callback: general}'
 CLOSED_ACTION = "    callback: general\n    prompt: closed\n"
+PREFIXES = '["7800", "7803", "7804", "7809", "7840", "7940"]'  # as the shipped YAML writes them
 
 
 def prompt_block(pid: str) -> str:
@@ -53,7 +54,9 @@ def test_the_default_dialplan_spells_out_the_default_callback_policy() -> None:
     d = load_dialplan(DEFAULT)
     assert d.callbacks == CallbackPolicy()
     assert d.callbacks.quiet_hours == QuietHours(dt.time(21), dt.time(9))
-    assert d.callbacks.numbers == NumberRules("7", "8", 10, r"7[3489]\d{9}", ("7800", "7803", "7809"))
+    assert d.callbacks.numbers == NumberRules(
+        "7", "8", 10, r"7[3489]\d{9}", ("7800", "7803", "7804", "7809", "7840", "7940")
+    )
     assert (d.callback_sla_minutes("gas"), d.callback_order("gas")) == (10, "operator_first")
 
 
@@ -113,7 +116,7 @@ def test_other_values_of_the_section_are_read(tmp_path: Path) -> None:
         ("  order: operator_first ", "  order: citizen_first "),
         (QUEUE_KEY, '  queue_key: "#"   '),
         ('    trunk_prefix: "8" ', '    trunk_prefix: "" '),
-        ('["7800", "7803", "7809"]', "[]"),
+        (PREFIXES, "[]"),
         ("  backoff_minutes: [2, 5, 10]", "  backoff_minutes:\n    - 1\n    - 1440\n "),
         ("  offer_over_wait: 180 ", "  offer_over_wait: 0 "),
     )
@@ -266,11 +269,11 @@ SECTION_VALUES = {
         "write a Python regular expression, in single quotes so that backslashes stay as written"),
     "allowed ambiguous": Case(r"'7[3489]\d{9}'", "no", "allowed: no", "no",
         "callbacks.numbers.allowed: ambiguous value 'no': YAML tools read it as a yes/no value, not as text"),
-    "refused prefix with a letter": Case('["7800", "7803", "7809"]', '["7800", "78O3"]', '"78O3"', None,
+    "refused prefix with a letter": Case(PREFIXES, '["7800", "78O3"]', '"78O3"', None,
         "callbacks.numbers.refused_prefixes: '78O3' is not 1 to 15 digits"),
-    "refused prefix twice": Case('["7800", "7803", "7809"]', '["7800", "7803", "7800"]', '"7800"]', None,
+    "refused prefix twice": Case(PREFIXES, '["7800", "7803", "7800"]', '"7800"]', None,
         "callbacks.numbers.refused_prefixes: '7800' is listed twice", "list each prefix once"),
-    "refused prefixes not a list": Case('["7800", "7803", "7809"]', '"7800"', 'prefixes: "7800"', '"7800"',
+    "refused prefixes not a list": Case(PREFIXES, '"7800"', 'prefixes: "7800"', '"7800"',
         "callbacks.numbers.refused_prefixes: expected a list, found a single value"),
     "unknown number rule": Case("    national_length: 10", "    national_lenght: 10", "national_lenght", None,
         "callbacks.numbers: unknown key 'national_lenght'", "did you mean 'national_length'?"),

@@ -4,6 +4,7 @@ confirmations (`ivr.operator_flow`), with a recording presence instead of Redis 
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,9 @@ def test_a_group_without_its_own_code_is_named_by_its_position(tiny: Dialplan) -
         ("op1", "resume", "5", Refused("unknown_code")),
         ("op1", "dance", "", Refused("unknown_code")),
         ("op99", "login", "", Refused("unknown_operator")),
+        ("op1", "pause", "1,op2", Refused("unknown_code")),
+        ("op1", "login", "invalid", Refused("unknown_code")),
+        ("op1", "pause", "١", Refused("unknown_code")),  # a digit, but not an ASCII one
     ],
 )
 def test_what_each_code_means(
@@ -199,15 +203,23 @@ async def test_a_change_redis_could_not_store_is_not_confirmed(tiny: Dialplan) -
 # --- the rendered codes ---------------------------------------------------------------------------------
 
 
-def test_each_code_is_rendered_with_its_digits_and_the_authenticated_endpoint(
+def test_each_code_is_rendered_with_only_digits_and_the_authenticated_endpoint(
     tiny: Dialplan, tmp_path: Path
 ) -> None:
-    """The operator is `${CHANNEL(endpoint)}`, never the caller ID; digits after the code go as they are."""
+    """The operator is `${CHANNEL(endpoint)}`, never the caller ID; only digits after the code reach the
+    AGI arguments (1 or 2 by pattern, filtered again); anything else is passed as `invalid`."""
     settings = Settings.from_env({"HOTLINE_STATE_DIR": str(tmp_path)})
     text = "\n".join(render_operator_codes(tiny, settings))
     url = f"agi://{settings.host}:{settings.agi_port}/{c.AGI_OPERATOR}"
+    assert "exten => _*22X,1,Answer()" in text
+    assert "exten => _*22XX,1,Answer()" in text
+    assert f"AGI({url},logout,${{FILTER(0-9,${{EXTEN:3}})}},${{CHANNEL(endpoint)}})" in text
     assert "exten => _*22X.,1,Answer()" in text
-    assert f"AGI({url},logout,${{EXTEN:3}},${{CHANNEL(endpoint)}})" in text
+    assert f"AGI({url},logout,invalid,${{CHANNEL(endpoint)}})" in text
     assert "exten => *24,1,Answer()" in text
     assert "_*24X" not in text  # resume takes no digits
     assert "CALLERID" not in text
+    unfiltered = [
+        ln for ln in text.splitlines() if "AGI(" in ln and re.search(r"(?<!FILTER\(0-9,)\$\{EXTEN", ln)
+    ]
+    assert unfiltered == []

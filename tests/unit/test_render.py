@@ -88,7 +88,7 @@ def test_manager_binds_loopback_denies_all_and_grants_least_classes(settings: Se
     assert "webenabled = no\n" in text
     assert f"[{settings.ami_username}]\nsecret = {'a' * 32}\ndeny = 0.0.0.0/0.0.0.0\n" in text
     assert "permit = 127.0.0.1/255.255.255.255\n" in text
-    assert "read = system,call,agent,user\n" in text
+    assert "read = system,call,agent,user,security\n" in text
     assert "write = agent,reporting,originate\n" in text
     write = next(line for line in text.splitlines() if line.startswith("write"))
     assert not {"system", "command", "config", "all"} & set(write.split("= ")[1].split(","))
@@ -113,7 +113,7 @@ def test_extensions_hand_calls_to_fastagi_and_fall_back_to_the_general_queue(
 ) -> None:
     """The entry runs AGI; anything but SUCCESS goes to the fallback announcement and the general queue."""
     text = render_extensions(tiny, settings)
-    assert "exten => 565602,1,NoOp(hotline call from ${CALLERID(num)})\n" in text
+    assert "exten => 565602,1,NoOp(hotline call from …${CALLERID(num):-4})\n" in text
     assert " same => n,AGI(agi://127.0.0.1:4573/hotline)\n" in text
     assert ' same => n,GotoIf($["${AGISTATUS}" = "SUCCESS"]?hotline-after-ivr,s,1)\n' in text
     assert " same => n,Goto(hotline-fallback,s,1)\n" in text

@@ -48,6 +48,16 @@ def test_secrets_are_generated_strong_private_and_kept(tmp_path: Path) -> None:
     assert again == first
 
 
+def test_a_secrets_file_readable_by_others_is_made_private_again(tmp_path: Path) -> None:
+    """A copy restored with mode 0644 is not left so: it is 0600 again after the next load, secrets kept."""
+    first = load_or_create(tmp_path, ["op1"])
+    (tmp_path / "secrets.json").chmod(0o644)
+    again = load_or_create(tmp_path, ["op1"])
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o777 == 0o600
+    assert again == first
+    assert len(again.log_key) >= 32
+
+
 def test_a_new_operator_gets_a_password_and_the_others_keep_theirs(tmp_path: Path) -> None:
     """Adding an operator to the YAML does not change the passwords phones already use."""
     first = load_or_create(tmp_path, ["op1"])

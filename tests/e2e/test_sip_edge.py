@@ -1,0 +1,109 @@
+"""The SIP edge against the sandbox's real Asterisk: who may reach the hotline's contexts at all.
+
+The carrier trunk is recognised by its source address only. A request that merely names a trunk
+endpoint in its From header, from any other address, must be refused before a channel exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from harness import Hotline
+from structlog.testing import capture_logs
+
+from hotline.engine import Engine
+from hotline.render.pjsip import CARRIER_IN, CARRIER_OUT
+from hotline.sandbox.sipp import OperatorPhone, probe_invite, register_once
+from router.ami_wire import Message
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("claimed", [CARRIER_IN, CARRIER_OUT])
+async def test_an_invite_naming_a_trunk_from_another_address_is_refused_before_any_channel(
+    hotline: Hotline, engine: Engine, claimed: str
+) -> None:
+    """From: <sip:carrier@...> (or carrier-out) sent from 127.0.0.1, not the carrier's address: no
+    channel is created for it, Asterisk refuses it, and the engine counts a security event from there."""
+    assert hotline.settings.carrier_address != "127.0.0.1"
+    channels: list[Message] = []
+    sub = engine.ami.on_event("Newchannel", channels.append)
+    try:
+        status = await probe_invite(
+            claimed,
+            number=hotline.dialplan.hotline.number,
+            asterisk=hotline.settings.host,
+            port=hotline.settings.sip_port,
+            local_ip="127.0.0.1",
+            workdir=hotline.workdir / f"probe-{claimed}",
+        )
+    finally:
+        sub.cancel()
+    assert status in (401, 403, 404), f"the spoofed trunk INVITE got {status}"
+    assert [ch.get("Channel") for ch in channels if "carrier" in ch.get("Channel", "")] == []
+    for _ in range(50):  # the security event follows the refusal on the AMI link
+        if engine.security.total.get("127.0.0.1"):
+            break
+        await asyncio.sleep(0.1)
+    assert engine.security.total.get("127.0.0.1", 0) >= 1
+
+
+async def test_twenty_wrong_passwords_from_one_address_raise_the_security_alarm(
+    hotline: Hotline, engine: Engine
+) -> None:
+    """A brute force on an operator's account (20 REGISTERs with a wrong password from 127.0.0.1):
+    Asterisk refuses each, and the engine raises one alarm naming the address."""
+    with capture_logs() as logs:
+        await register_once(
+            "op101",
+            "not-the-password-" + "x" * 16,
+            asterisk=hotline.settings.host,
+            port=hotline.settings.sip_port,
+            local_ip="127.0.0.1",
+            workdir=hotline.workdir / "brute-force",
+            times=20,
+        )
+        for _ in range(50):
+            if engine.security.alarms:
+                break
+            await asyncio.sleep(0.1)
+    assert [a.address for a in engine.security.alarms] == ["127.0.0.1"]
+    alarms = [e for e in logs if e["event"] == "security.alarm"]
+    assert [(e["log_level"], e["address"]) for e in alarms] == [("warning", "127.0.0.1")]
+
+
+async def test_a_phone_that_vanishes_without_unregistering_is_unavailable_in_the_queues_within_seconds(
+    hotline: Hotline, engine: Engine, tmp_path: Path
+) -> None:
+    """An operator's phone stops answering (unplugged: no unregister). Asterisk's qualify notices and
+    the queues see the member unavailable, so no caller rings a dead phone (before: up to an hour)."""
+    operator = "op102"
+    phone = OperatorPhone(
+        operator,
+        hotline.secrets.operators[operator],
+        hotline.settings.host,
+        hotline.settings.sip_port,
+        tmp_path,
+    )
+    await phone.start()
+    try:
+        assert await member_statuses(engine, operator) - {QUEUE_MEMBER_UNAVAILABLE} != set()
+        await phone.phone.stop()  # the SIPp process ends; nothing tells Asterisk
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 25
+        while await member_statuses(engine, operator) != {QUEUE_MEMBER_UNAVAILABLE}:
+            assert loop.time() < deadline, "the dead phone still looks reachable to the queues"
+            await asyncio.sleep(1)
+    finally:
+        await phone.stop()
+
+
+QUEUE_MEMBER_UNAVAILABLE = "5"  # app_queue's AST_DEVICE_UNAVAILABLE in QueueMember's Status
+
+
+async def member_statuses(engine: Engine, operator: str) -> set[str]:
+    """The device status of the operator's queue members, as Asterisk reports them now."""
+    items = await engine.ami.send_list_action({"Action": "QueueStatus", "Member": f"PJSIP/{operator}"})
+    return {m.get("Status", "") for m in items if m.name == "QueueMember"}
