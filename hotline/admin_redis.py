@@ -36,7 +36,7 @@ def admin_redis(settings: Settings, operator_ids: Iterable[str], command: str) -
             ) from exc
         raise
     return Redis(
-        host=settings.host,
+        host=settings.redis_address,
         port=settings.redis_port,
         password=password,
         decode_responses=True,

@@ -21,6 +21,10 @@ Settings come from HOTLINE_* environment variables (all optional; loopback defau
   HOTLINE_STATE_DIR      generated secrets, Redis data, logs        (default: /var/lib/hotline)
   HOTLINE_CACHE_DIR      the cached Asterisk root                   (default: /var/cache/hotline)
   HOTLINE_HOST           where every service listens                (default: 127.0.0.1)
+  HOTLINE_SIP_HOST, HOTLINE_AMI_HOST, HOTLINE_AGI_HOST, HOTLINE_REDIS_HOST
+                         one service's own address instead          (default: HOTLINE_HOST)
+                         each loopback or one private address; 0.0.0.0, ::, link-local and
+                         public addresses are refused
   HOTLINE_SIP_PORT, HOTLINE_AMI_PORT, HOTLINE_AGI_PORT, HOTLINE_REDIS_PORT   (5060, 5038, 4573, 6379)
 
 Start here:  sudo hotline demo
@@ -273,7 +277,9 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     dialplan = load_dialplan(settings.dialplan_path)
     secrets = load_or_create(settings.state_dir, dialplan.operators)
-    print(f"SIP server: {settings.host}:{settings.sip_port} (UDP). Each operator's phone registers with:")
+    print(
+        f"SIP server: {settings.sip_address}:{settings.sip_port} (UDP). Each operator's phone registers with:"
+    )
     for op in dialplan.operators.values():
         if args.operator and op.id != args.operator:
             continue

@@ -124,7 +124,7 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
 
     workdir = settings.state_dir / "demo" / time.strftime("%Y%m%d-%H%M%S")
     say(
-        f"\n== Engine: FastAGI on {settings.host}:{settings.agi_port}, clock: "
+        f"\n== Engine: FastAGI on {settings.agi_address}:{settings.agi_port}, clock: "
         f"{'real time' if real_clock else 'Tuesday 10:00 Moscow time (the line is open)'} =="
     )
     async with Engine(settings, dialplan=dialplan, clock=clock, grace=5) as engine:
@@ -136,7 +136,7 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
             op.id: OperatorPhone(
                 op.id,
                 secrets.operators[op.id],
-                settings.host,
+                settings.sip_address,
                 settings.sip_port,
                 workdir / op.id,
                 talk_seconds=OPERATOR_TALK,
@@ -187,7 +187,7 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
 The sandbox is still running. To call the hotline yourself:
   1. ./run.sh hotline serve            (the engine, in another terminal)
   2. ./run.sh hotline credentials      (a SIP user and password for a softphone)
-  3. point a softphone (e.g. Linphone, MicroSIP, Zoiper) at {settings.host}:{settings.sip_port} over UDP
+  3. point a softphone (Linphone, MicroSIP, Zoiper...) at {settings.sip_address}:{settings.sip_port} over UDP
      with one of those accounts, and dial {dialplan.hotline.number}.
 Stop it with: ./run.sh hotline sandbox down""")
     return 1 if failures else 0
@@ -236,7 +236,11 @@ async def _play(
     started = time.monotonic()
     where = workdir / f"citizen-{scene.caller}"
     result = await place_call(
-        call, asterisk=settings.host, port=settings.sip_port, local_ip=settings.carrier_address, workdir=where
+        call,
+        asterisk=settings.sip_address,
+        port=settings.sip_port,
+        local_ip=settings.carrier_address,
+        workdir=where,
     )
     state = "call over" if result.ok else f"FAILED at the SIP level (SIPp's files: {where})"
     say(f"  {time.strftime('%H:%M:%S')}  {scene.caller} {state} after {time.monotonic() - started:.0f} s")
@@ -375,7 +379,10 @@ async def _operators_scene(
     async def dial(number: str) -> None:
         call = OperatorDial(op, passwords[op], number, wait_for_end=20.0)
         await place_operator_dial(
-            call, asterisk=settings.host, port=settings.sip_port, workdir=workdir / f"{op}-{number[1:]}"
+            call,
+            asterisk=settings.sip_address,
+            port=settings.sip_port,
+            workdir=workdir / f"{op}-{number[1:]}",
         )
 
     await dial(codes.pause + key)

@@ -97,7 +97,7 @@ class Engine:
         # callback requests, must not make the dispatcher's or the IVR's commands fail.
         self.redis: aioredis.Redis = aioredis.Redis.from_pool(
             aioredis.BlockingConnectionPool(
-                host=settings.host,
+                host=settings.redis_address,
                 port=settings.redis_port,
                 password=self.secrets.redis,
                 decode_responses=True,
@@ -113,7 +113,7 @@ class Engine:
         self.ami = AmiClient(
             username=settings.ami_username,
             secret=self.secrets.ami,
-            host=settings.host,
+            host=settings.ami_address,
             port=settings.ami_port,
         )
         self.state = LiveState(self.redis, clock=self.timestamp)  # one clock for places in line
@@ -168,7 +168,7 @@ class Engine:
             repeats=RepeatCallers(self.redis, clock=self.timestamp),
             presence=self.presence,
         )
-        self.agi = FastAgiServer(self.ivr.handle, host=settings.host, port=settings.agi_port)
+        self.agi = FastAgiServer(self.ivr.handle, host=settings.agi_address, port=settings.agi_port)
 
     def timestamp(self) -> float:
         """The engine's clock as epoch seconds (injectable: tests and the demo run at an open hour)."""
@@ -219,8 +219,8 @@ class Engine:
         await self.agi.start()
         log.info(
             "engine.started",
-            agi=f"{self.settings.host}:{self.agi.port}",
-            ami=f"{self.settings.host}:{self.settings.ami_port}",
+            agi=f"{self.settings.agi_address}:{self.agi.port}",
+            ami=f"{self.settings.ami_address}:{self.settings.ami_port}",
             number=self.dialplan.hotline.number,
         )
 

@@ -21,6 +21,28 @@ ENV_PREFIX = "HOTLINE_"
 _NOT_SETTINGS = frozenset({"HOTLINE_CLOCK", "HOTLINE_FAULT"})  # test-only switches, read where used
 
 
+_WHERE = (
+    "SIP, AMI, FastAGI and Redis listen on loopback (127.0.0.1) or on one private address of this server "
+    "(10.x, 172.16-31.x, 192.168.x, fd00::/8), never on every address or a public one"
+)
+
+
+def address_problem(value: str) -> str | None:
+    """Why `value` is not one loopback or private address (None: it is). Every service listens on such
+    an address only, and the sandbox's carrier sends from one."""
+    try:
+        addr = ipaddress.ip_address(value)
+    except ValueError:
+        return "is not an IP address"
+    if addr.is_unspecified:
+        return "means every address of the machine"
+    if addr.is_multicast or addr.is_link_local or addr.is_reserved:
+        return "is a multicast, link-local or reserved address"
+    if not (addr.is_loopback or addr.is_private):
+        return "is a public address"
+    return None
+
+
 def _find_project_dir() -> Path:
     """The checkout that holds dialplans/, sounds/ and asterisk-conf/ (the package lives inside it)."""
     here = Path(__file__).resolve().parent.parent
@@ -35,7 +57,11 @@ class Settings:
     dialplan_path: Path  # a YAML file or a directory of them
     state_dir: Path  # runtime state: generated secrets, rendered config, logs (never committed)
     cache_dir: Path  # the Asterisk root, reused between runs (outside the work tree)
-    host: str = c.DEFAULT_HOST  # where Asterisk, AMI, FastAGI and Redis listen
+    host: str = c.DEFAULT_HOST  # where SIP, AMI, FastAGI and Redis listen, unless one is named apart
+    sip_host: str = ""  # each service's own address ("": `host`): loopback or one private address
+    ami_host: str = ""
+    agi_host: str = ""
+    redis_host: str = ""
     sip_port: int = c.DEFAULT_SIP_PORT
     ami_port: int = c.DEFAULT_AMI_PORT
     agi_port: int = c.DEFAULT_AGI_PORT
@@ -52,8 +78,24 @@ class Settings:
     security_alarm_window: int = 60  # ...within this many seconds (router.security_watch)
 
     @property
+    def sip_address(self) -> str:
+        return self.sip_host or self.host
+
+    @property
+    def ami_address(self) -> str:
+        return self.ami_host or self.host
+
+    @property
+    def agi_address(self) -> str:
+        return self.agi_host or self.host
+
+    @property
+    def redis_address(self) -> str:
+        return self.redis_host or self.host
+
+    @property
     def redis_url(self) -> str:
-        return f"redis://{self.host}:{self.redis_port}/0"
+        return f"redis://{self.redis_address}:{self.redis_port}/0"
 
     @property
     def sounds_dir(self) -> Path:
@@ -120,25 +162,14 @@ class Settings:
 
     def _problems(self) -> list[Problem]:
         found: list[Problem] = []
-        for name in ("host", "carrier_address"):
+        for name in ("host", "sip_host", "ami_host", "agi_host", "redis_host", "carrier_address"):
             value = getattr(self, name)
-            try:
-                addr = ipaddress.ip_address(value)
-            except ValueError:
-                found.append(
-                    Problem("environment", 0, 0, f"HOTLINE_{name.upper()} is not an IP address: {value!r}")
-                )
-                continue
-            if not (addr.is_loopback or addr.is_private):
-                found.append(
-                    Problem(
-                        "environment",
-                        0,
-                        0,
-                        f"HOTLINE_{name.upper()}={value} is a public address",
-                        "AMI, FastAGI and Redis listen on loopback or a private address only",
-                    )
-                )
+            if value == "" and name != "host":
+                continue  # that service listens on `host`
+            problem = address_problem(value)
+            if problem is not None:
+                message = f"HOTLINE_{name.upper()}={value!r} {problem}"
+                found.append(Problem("environment", 0, 0, message, _WHERE))
         for name in (
             "sip_port",
             "ami_port",

@@ -29,7 +29,7 @@ def render_callback_contexts(dialplan: Dialplan, settings: Settings) -> list[str
     h = dialplan.hotline
     policy = dialplan.callbacks
     sounds = f"{settings.asterisk_sounds_dir}/{h.language}"
-    agi = f"agi://{settings.host}:{settings.agi_port}/{c.AGI_CALLBACK}"
+    agi = f"agi://{settings.agi_address}:{settings.agi_port}/{c.AGI_CALLBACK}"
     number_ok = f'$[${{REGEX("^[0-9]{{6,15}}$" ${{{c.VAR_CB_NUMBER}}})}}]'
     group_ok = f'$[${{REGEX("^[a-z][a-z0-9_-]{{0,39}}$" ${{{c.VAR_CB_GROUP}}})}}]'  # a name: no '/' nor '.'
     ago_ok = (

@@ -20,7 +20,7 @@ from hotline.settings import Settings
 
 def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
     h = dialplan.hotline
-    agi_url = f"agi://{settings.host}:{settings.agi_port}/{c.AGI_SCRIPT}"
+    agi_url = f"agi://{settings.agi_address}:{settings.agi_port}/{c.AGI_SCRIPT}"
     fallback_prompt = f"{settings.asterisk_sounds_dir}/{h.language}/{h.fallback_prompt}"
     general = h.general_group
     blocks = [
@@ -97,7 +97,7 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
     ]
     if dialplan.emergency is not None:  # emergency mode: the engine asks for the PIN, then what to do
         code = dialplan.emergency.feature_code
-        em_url = f"agi://{settings.host}:{settings.agi_port}/{c.AGI_EMERGENCY}"
+        em_url = f"agi://{settings.agi_address}:{settings.agi_port}/{c.AGI_EMERGENCY}"
         lines = ["Answer()", f"Set(CHANNEL(language)={h.language})", f"AGI({em_url})", "Hangup()"]
         blocks.append(extension(code, lines))
     blocks += render_operator_codes(dialplan, settings)

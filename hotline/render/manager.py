@@ -40,7 +40,7 @@ def render_manager(settings: Settings, secrets: Secrets) -> str:
                     ("enabled", "yes"),
                     ("webenabled", "no"),
                     ("port", str(settings.ami_port)),
-                    ("bindaddr", settings.host),
+                    ("bindaddr", settings.ami_address),
                     ("displayconnects", "no"),
                     ("timestampevents", "yes"),
                     # QueueCallerJoin carries the caller's queue priority only as a channel variable
@@ -54,7 +54,7 @@ def render_manager(settings: Settings, secrets: Secrets) -> str:
                 [
                     ("secret", secrets.ami),
                     ("deny", "0.0.0.0/0.0.0.0"),
-                    ("permit", f"{settings.host}/255.255.255.255"),
+                    ("permit", f"{settings.ami_address}/255.255.255.255"),
                     ("read", READ_CLASSES),
                     ("write", WRITE_CLASSES),
                     ("writetimeout", "1000"),
@@ -65,7 +65,7 @@ def render_manager(settings: Settings, secrets: Secrets) -> str:
                 [
                     ("secret", secrets.ami_reload),
                     ("deny", "0.0.0.0/0.0.0.0"),
-                    ("permit", f"{settings.host}/255.255.255.255"),
+                    ("permit", f"{settings.ami_address}/255.255.255.255"),
                     ("read", ""),
                     ("write", RELOAD_WRITE_CLASSES),
                     ("writetimeout", "1000"),

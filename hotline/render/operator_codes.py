@@ -35,7 +35,7 @@ def render_operator_codes(dialplan: Dialplan, settings: Settings) -> list[str]:
         "resume": phones.resume,
         "wrapup": phones.wrapup,
     }
-    url = f"agi://{settings.host}:{settings.agi_port}/{c.AGI_OPERATOR}"
+    url = f"agi://{settings.agi_address}:{settings.agi_port}/{c.AGI_OPERATOR}"
     blocks = ["; Presence feature codes: log in/out (+ a group's code), pause (+ a reason's key), resume..."]
     for action, code in codes.items():
         patterns = [(code, "")]

@@ -42,7 +42,7 @@ def render_pjsip(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> st
             [
                 ("type", "transport"),
                 ("protocol", "udp"),
-                ("bind", f"{settings.host}:{settings.sip_port}"),
+                ("bind", f"{settings.sip_address}:{settings.sip_port}"),
             ],
         ),
         "; --- the carrier trunk: calls to the hotline number come from this address\n",

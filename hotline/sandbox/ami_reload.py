@@ -45,9 +45,9 @@ async def reload_through_ami(
         return
     s = settings
     reloader = AmiClient(
-        username=s.ami_reload_username, secret=secrets.ami_reload, host=s.host, port=s.ami_port
+        username=s.ami_reload_username, secret=secrets.ami_reload, host=s.ami_address, port=s.ami_port
     )
-    engine = AmiClient(username=s.ami_username, secret=secrets.ami, host=s.host, port=s.ami_port)
+    engine = AmiClient(username=s.ami_username, secret=secrets.ami, host=s.ami_address, port=s.ami_port)
     await reloader.start()
     await engine.start()
     try:

@@ -58,7 +58,7 @@ class Sandbox:
 
     def redis(self, secrets: Secrets) -> RedisSandbox:
         s = self.settings
-        return RedisSandbox(s.state_dir, s.host, s.redis_port, secrets.redis)
+        return RedisSandbox(s.state_dir, s.redis_address, s.redis_port, secrets.redis)
 
     @property
     def prompts_dir(self) -> Path:
@@ -97,12 +97,14 @@ class Sandbox:
             progress("Asterisk: starting...")
             self.asterisk.start()
         progress(
-            f"Asterisk: ready, SIP udp {self.settings.host}:{self.settings.sip_port}, "
-            f"AMI {self.settings.host}:{self.settings.ami_port}"
+            f"Asterisk: ready, SIP udp {self.settings.sip_address}:{self.settings.sip_port}, "
+            f"AMI {self.settings.ami_address}:{self.settings.ami_port}"
         )
         redis = self.redis(secrets)
         redis.start()
-        progress(f"Redis: ready on {self.settings.host}:{self.settings.redis_port} (append-only file on)")
+        progress(
+            f"Redis: ready on {self.settings.redis_address}:{self.settings.redis_port} (append-only file on)"
+        )
         return dialplan, secrets
 
     def install_prompts(self, dialplan: Dialplan, progress: Progress, *, prune: bool = True) -> None:

@@ -37,6 +37,44 @@ def test_a_public_listen_address_is_refused() -> None:
         Settings.from_env({"HOTLINE_HOST": "8.8.8.8"})
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "why"),
+    [
+        ("HOTLINE_HOST", "0.0.0.0", "means every address"),  # noqa: S104 - refused, the point of the test
+        ("HOTLINE_HOST", "::", "means every address"),
+        ("HOTLINE_AGI_HOST", "0.0.0.0", "means every address"),  # noqa: S104 - refused, likewise
+        ("HOTLINE_REDIS_HOST", "169.254.10.1", "link-local"),
+        ("HOTLINE_SIP_HOST", "fe80::1", "link-local"),
+        ("HOTLINE_AMI_HOST", "224.0.0.5", "multicast"),
+        ("HOTLINE_SIP_HOST", "8.8.4.4", "public address"),
+        ("HOTLINE_AGI_HOST", "agi.example", "not an IP address"),
+    ],
+)
+def test_a_wildcard_link_local_or_public_address_is_refused_for_every_service(
+    variable: str, value: str, why: str
+) -> None:
+    """0.0.0.0 and :: would listen everywhere; link-local, multicast and public addresses are not one
+    private address of this server either. The error names the variable and says what is allowed."""
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({variable: value})
+    text = str(err.value)
+    assert f"{variable}={value!r} " in text
+    assert why in text
+    assert "loopback (127.0.0.1) or on one private address" in text
+
+
+def test_each_service_listens_on_its_own_address_or_the_common_one() -> None:
+    """SIP on the centre's LAN, the rest on loopback: each service its own setting, else HOTLINE_HOST."""
+    s = Settings.from_env({"HOTLINE_SIP_HOST": "192.168.10.5"})
+    assert (s.sip_address, s.ami_address, s.agi_address, s.redis_address) == (
+        "192.168.10.5",
+        "127.0.0.1",
+        "127.0.0.1",
+        "127.0.0.1",
+    )
+    assert s.redis_url == "redis://127.0.0.1:6379/0"
+
+
 def test_secrets_are_generated_strong_private_and_kept(tmp_path: Path) -> None:
     """Passwords are long and random, the file is 0600, and a second load returns the same ones."""
     first = load_or_create(tmp_path, ["op1", "op2"])
