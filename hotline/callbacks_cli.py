@@ -128,10 +128,12 @@ def format_list(
     *,
     group: str | None = None,
     include_finished: bool = False,
+    finished: int = 0,
 ) -> str:
     """One line per request in the order given (earliest deadline first) under a header, then a count
     (the group, if any, shows in every line). Fits 100 columns with the longest group and source names
-    of the default dialplan."""
+    of the default dialplan. `finished`: how many finished requests of the last 7 days the list leaves
+    out; named with the way to see them, so an empty list never hides that there were requests."""
     today = _local_date(now, tz)
     zone = dt.datetime.fromtimestamp(now, tz).strftime("%Z")
     header = [*_COLUMNS[:5], f"DUE ({zone})", *_COLUMNS[6:]]
@@ -155,6 +157,10 @@ def format_list(
         footer = "No requests" + ("" if include_finished else " open or dispatching")
         footer += "" if group is None else f" in group {group}"
     footer += f"; now {_when(now, tz, today)} {zone}"
+    if not requests and finished and not include_finished:
+        footer += (
+            f"\n{_plural(finished, 'request')} finished in the last 7 days: `hotline callbacks list --all`"
+        )
     lines = _table(header, rows, right=[len(header) - 1]) if requests else []
     return "\n".join([*lines, footer])
 
@@ -361,7 +367,14 @@ async def _action(
 ) -> str:
     if args.action == "list":
         requests = await active_requests(store, args.group, include_finished=args.all)
-        return format_list(requests, store.now(), tz, group=args.group, include_finished=args.all)
+        finished = (
+            0
+            if requests or args.all
+            else len(await active_requests(store, args.group, include_finished=True))
+        )
+        return format_list(
+            requests, store.now(), tz, group=args.group, include_finished=args.all, finished=finished
+        )
     if args.action == "show":
         return format_show(await find(store, args.id), store.now(), tz, rules)
     if args.action == "cancel":

@@ -298,7 +298,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from hotline.settings import Settings
 
     configure_logging(json=args.json_logs, level=args.log_level)
-    return asyncio.run(serve_forever(Settings.from_env(), clock=clock.from_env()))
+    if args.as_if_open:
+        chosen = clock.running_from(clock.OPEN_TUESDAY)
+    elif args.clock:
+        chosen = clock.parse(args.clock)
+    else:
+        chosen = clock.from_env()
+    return asyncio.run(serve_forever(Settings.from_env(), clock=chosen))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -507,6 +513,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json-logs", action="store_true", help="log JSON lines instead of readable text")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    when = p.add_mutually_exclusive_group()
+    when.add_argument(
+        "--as-if-open",
+        action="store_true",
+        help="for trying the sandbox at any hour: the engine's clock starts on a working Tuesday at 10:00 "
+        "Moscow time (as the demo's), when the shipped line is open, and runs on from there",
+    )
+    when.add_argument(
+        "--clock",
+        metavar="ISO",
+        help="start the engine's clock at this moment, e.g. 2026-11-22T12:00:00+03:00 (a Sunday: closed)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(

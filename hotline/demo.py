@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from hotline import constants as c
 from hotline import emergency_cli, status_cli
 from hotline.callbacks.model import Request, Source
-from hotline.clock import real, running_from
+from hotline.clock import OPEN_TUESDAY, real, running_from
 from hotline.dialplan.model import Dialplan
 from hotline.emergency.sound import on_host
 from hotline.emergency.store import EmergencyStore
@@ -49,7 +49,7 @@ from router.journal import CallRecord
 
 OPERATOR_TALK = 25.0  # seconds an operator stays on a call: long enough for a callback's whisper
 CITIZEN_TALK = 12.0  # a citizen called back talks longer than the policy's min_talk_seconds
-OPEN_TIME = dt.datetime(2026, 11, 17, 10, 0, tzinfo=ZoneInfo("Europe/Moscow"))  # a Tuesday morning
+OPEN_TIME = OPEN_TUESDAY  # a Tuesday morning
 CLOSED_TIME = dt.datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/Moscow"))  # a Sunday
 
 

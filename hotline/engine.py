@@ -27,6 +27,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError
 
+from hotline import constants as c
 from hotline import redact, tasks
 from hotline.callbacks.model import Registration, Source
 from hotline.callbacks.store import CallbackStore
@@ -107,6 +108,7 @@ class Engine:
         )
         self.versions = VersionStore(self.redis, clock=time.time)
         self._watcher: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
         self._seen_version: int | None = None
         self.journal = CallJournal(self.redis)
         self.callbacks = CallbackStore(self.redis, clock=self.timestamp)
@@ -212,6 +214,7 @@ class Engine:
         await self.redis.ping()
         await self._adopt_version()
         self._watcher = asyncio.create_task(self._follow_versions(), name="engine.versions")
+        self._heartbeat = asyncio.create_task(self._beat(), name="engine.heartbeat")
         await self.router.start()
         await self.dispatcher.start()
         await self.presence.start()
@@ -252,6 +255,17 @@ class Engine:
             self._use(version.number, self.dialplan)
             return
         raise HotlineError("the dialplan version kept changing while the engine started: start it again")
+
+    async def _beat(self) -> None:
+        """Tell `hotline status` that an engine runs: a key renewed every few seconds, gone soon after
+        the engine (so a state left by a stopped engine is never shown as live)."""
+        key = c.KEY_ENGINE_ALIVE.format(owner=self.owner)
+        while True:
+            try:
+                await self.redis.set(key, str(self.timestamp()), ex=c.ENGINE_ALIVE_TTL)
+            except RedisError as exc:
+                log.warning("engine.heartbeat.redis_unavailable", error=str(exc))
+            await asyncio.sleep(c.ENGINE_BEAT_SECONDS)
 
     def _use(self, number: int, dialplan: Dialplan) -> None:
         """New calls take `dialplan` from now on; calls in progress keep the one they started with."""
@@ -307,6 +321,9 @@ class Engine:
 
     async def close(self, grace: float | None = None) -> None:
         await tasks.stop([self._watcher], what="dialplan version watcher")
+        await tasks.stop([self._heartbeat], what="engine heartbeat")
+        with contextlib.suppress(RedisError):
+            await self.redis.delete(c.KEY_ENGINE_ALIVE.format(owner=self.owner))
         await self.agi.close(self.grace if grace is None else grace)
         await self.close_tasks()
         log.info("engine.stopped")

@@ -23,6 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from hotline import constants as c
 from hotline.admin_redis import admin_redis, unreachable
 from hotline.callbacks.store import CallbackStore
 from hotline.dialplan import load_dialplan
@@ -43,6 +44,10 @@ NO_STATE: Final = (
 MAYBE_STALE: Final = (
     "the engine keeps this state current from Asterisk's events; if no engine is running, it is only "
     "as recent as the line above says"
+)
+NO_ENGINE: Final = (
+    "NO ENGINE IS RUNNING (none has reported in the last 15 s): the calls, waits and operators below are "
+    "what the last engine saw before it stopped, and may be long over. Start it with `hotline serve`"
 )
 
 
@@ -67,7 +72,9 @@ async def collect(redis: Redis, dialplan: Dialplan, *, clock: Callable[[], float
     store = CallbackStore(redis, clock=clock)
     open_callbacks = {g: await store.open_count(g) for g in dialplan.skill_groups}
     rebuilt = meta.get("resynced_at", "")
-    notes = [NO_STATE] if not meta and not queues else [MAYBE_STALE]
+    engines = [key async for key in redis.scan_iter(match=c.KEY_ENGINE_ALIVE.format(owner="*"), count=100)]
+    freshness = MAYBE_STALE if engines else NO_ENGINE
+    notes = [NO_STATE] if not meta and not queues else [freshness]
     return build(
         dialplan,
         queues,

@@ -13,7 +13,8 @@ CARRIER_OUT = "carrier-out"  # the endpoint callbacks leave by
 
 _MEDIA = [
     ("disallow", "all"),
-    ("allow", "ulaw,alaw"),
+    # G.711 first (no transcoding with the carrier), G.722 for softphones that offer nothing else
+    ("allow", "ulaw,alaw,g722"),
     ("dtmf_mode", "rfc4733"),
     ("direct_media", "no"),
     ("rtp_symmetric", "yes"),

@@ -88,19 +88,31 @@ async def place_operator_dial(
     return await run_sipp(args, workdir, limit=budget)
 
 
+# The audio codecs a probe can offer alone: RTP payload type and rtpmap.
+PROBE_CODECS = {"pcmu": ("0", "PCMU/8000"), "g722": ("9", "G722/8000"), "opus": ("111", "opus/48000/2")}
+
+
 async def probe_invite(
-    from_user: str, *, number: str, asterisk: str, port: int, local_ip: str, workdir: Path
+    from_user: str,
+    *,
+    number: str,
+    asterisk: str,
+    port: int,
+    local_ip: str,
+    workdir: Path,
+    codec: str = "pcmu",
 ) -> int:
     """One INVITE to `number` claiming to come from `from_user`, with no credentials, sent from
-    `local_ip`: an attacker's probe. Returns the final SIP status it got (200 if Asterisk answered it,
-    in which case the probe hangs up at once)."""
+    `local_ip` and offering `codec` alone (and RFC 4733 events): an attacker's probe, or a phone that
+    speaks one codec. Returns the final SIP status it got (200 if Asterisk answered it, in which case
+    the probe hangs up at once)."""
     if not re.fullmatch(r"[A-Za-z0-9_.+-]{1,40}", from_user) or not re.fullmatch(r"[*#0-9]{1,20}", number):
         raise ValueError("a probe's user is letters, digits and '_.+-'; its number digits, '*' or '#'")
     workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - a local mkdir, not I/O worth a thread
     xml = workdir / "probe.xml"
-    xml.write_text(
-        scenario_path("probe_invite.xml").read_text(encoding="utf-8").replace("FROM_USER", from_user)
-    )
+    payload, rtpmap = PROBE_CODECS[codec]
+    text = scenario_path("probe_invite.xml").read_text(encoding="utf-8").replace("FROM_USER", from_user)
+    xml.write_text(text.replace("CODEC_PAYLOAD", payload).replace("CODEC_NAME", rtpmap), encoding="utf-8")
     messages = workdir / "messages.log"
     args = [
         f"{asterisk}:{port}",

@@ -10,7 +10,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from harness import Hotline
+from harness import Hotline, new_caller
 from structlog.testing import capture_logs
 
 from hotline.engine import Engine
@@ -107,3 +107,22 @@ async def member_statuses(engine: Engine, operator: str) -> set[str]:
     """The device status of the operator's queue members, as Asterisk reports them now."""
     items = await engine.ami.send_list_action({"Action": "QueueStatus", "Member": f"PJSIP/{operator}"})
     return {m.get("Status", "") for m in items if m.name == "QueueMember"}
+
+
+async def test_a_phone_offering_only_g722_is_answered_and_an_unknown_codec_is_refused(
+    hotline: Hotline, engine: Engine
+) -> None:
+    """G.722 alone (many softphones' default) was refused with 488: now answered. A codec the hotline
+    does not speak (Opus alone) is still 488 Not Acceptable Here (README, "Phones and codecs")."""
+    statuses = {}
+    for codec in ("g722", "opus"):
+        statuses[codec] = await probe_invite(
+            new_caller(),
+            number=hotline.dialplan.hotline.number,
+            asterisk=hotline.settings.sip_address,
+            port=hotline.settings.sip_port,
+            local_ip=hotline.settings.carrier_address,
+            workdir=hotline.workdir / f"codec-{codec}",
+            codec=codec,
+        )
+    assert statuses == {"g722": 200, "opus": 488}

@@ -330,7 +330,10 @@ async def test_list_all_adds_the_finished_and_group_narrows_it(
         == "4 requests: 2 open, 1 dispatching, 1 failed; now 12:15 MSK"
     )
     assert await run(redis, clock, "list", "--group", "water") == 0
-    assert capsys.readouterr().out == "No requests open or dispatching in group water; now 12:15 MSK\n"
+    assert capsys.readouterr().out == (
+        "No requests open or dispatching in group water; now 12:15 MSK\n"
+        "1 request finished in the last 7 days: `hotline callbacks list --all`\n"
+    )
 
 
 @pytest.mark.redis

@@ -13,9 +13,10 @@ from fake_ami import CORE_SHOW_CHANNELS, CORE_STATUS, QUEUE_STATUS, wire
 from redis.asyncio import Redis
 from small_dialplan import gas_dialplan
 
+from hotline import constants as c
 from hotline.dialplan.model import PAUSE_MISSED, Dialplan, Operator, SkillGroup
 from hotline.errors import HotlineError
-from hotline.status_cli import MAYBE_STALE, NO_STATE, collect, run
+from hotline.status_cli import MAYBE_STALE, NO_ENGINE, NO_STATE, collect, run
 from router.ami_wire import FrameParser, Message
 from router.calls_today import CallsToday
 from router.presence import Presence
@@ -70,6 +71,7 @@ async def test_status_reads_queues_presence_and_calls_today_from_redis(redis: Re
     today = CallsToday(redis, lambda: plan, clock=clock)
     await today.on_event({"Event": "AgentConnect", "MemberName": "op-olga", "DestUniqueid": "1.1"})
 
+    await redis.set(c.KEY_ENGINE_ALIVE.format(owner="host:1"), str(T0), ex=c.ENGINE_ALIVE_TTL)
     view = await collect(redis, plan, clock=clock)
 
     heating = view.groups[0]
@@ -87,6 +89,19 @@ async def test_status_reads_queues_presence_and_calls_today_from_redis(redis: Re
     data = json.loads(out.getvalue())
     assert data["operators"]["op-ivan"]["pause_reason"] == PAUSE_MISSED
     assert data["groups"]["heating"]["waiting"] == 1
+
+
+async def test_a_state_left_by_a_stopped_engine_is_shown_as_such(redis: Redis) -> None:
+    """A live state but no engine's heartbeat (the sandbox after a demo): the first note says no engine
+    runs and that what follows is what the last one saw, so "in a call 490h" misleads nobody."""
+    plan = heating_dialplan()
+    clock = lambda: T0  # noqa: E731
+    await LiveState(redis, clock=clock).resync(RecordedAmi())
+    view = await collect(redis, plan, clock=clock)
+    assert view.notes == (NO_ENGINE,)
+    out = io.StringIO()
+    assert await run(args(), redis, plan, out=out, clock=clock) == 0
+    assert f"! {NO_ENGINE}" in out.getvalue().splitlines()[:3]
 
 
 async def test_status_says_so_when_no_engine_ever_filled_the_live_state(redis: Redis) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from dialplan_edits import DEFAULT, at, variant
 
+import hotline.engine
+import hotline.log
 from hotline.cli import build_parser, main
 
 
@@ -39,3 +43,36 @@ def test_every_command_has_help_that_says_what_it_does(
     out = capsys.readouterr().out
     assert f"usage: hotline {command}" in out
     assert len(out.splitlines()) > 3
+
+
+@pytest.mark.parametrize(
+    ("given", "starts"),
+    [
+        (["--as-if-open"], "2026-11-17T10:00:00+03:00"),
+        (["--clock", "2026-11-22T12:00:00+03:00"], "2026-11-22T12:00:00+03:00"),
+    ],
+)
+def test_serve_can_run_the_sandbox_as_if_the_line_were_open(
+    monkeypatch: pytest.MonkeyPatch, given: list[str], starts: str
+) -> None:
+    """`hotline serve --as-if-open` starts the engine's clock on the demo's open Tuesday morning (so the
+    README's "call it yourself" works in the evening); `--clock` at any moment given."""
+    seen: list[str] = []
+
+    async def serve_forever(settings: object, clock: Callable[[], dt.datetime]) -> int:
+        seen.append(clock().isoformat(timespec="minutes"))
+        return 0
+
+    monkeypatch.setattr(hotline.engine, "serve_forever", serve_forever)
+    monkeypatch.setattr(hotline.log, "configure_logging", lambda **kwargs: None)  # keep pytest's own
+    assert main(["serve", *given]) == 0
+    assert seen == [starts[: len("2026-11-17T10:00")] + starts[-6:]]
+
+
+def test_serve_refuses_a_clock_without_its_offset(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A moment without its time zone could be read three hours off: refused, with an example."""
+    monkeypatch.setattr(hotline.log, "configure_logging", lambda **kwargs: None)
+    assert main(["serve", "--clock", "2026-11-17 10:00"]) != 0
+    assert "2026-11-17T10:00:00+03:00" in capsys.readouterr().err

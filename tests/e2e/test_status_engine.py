@@ -1,0 +1,37 @@
+"""`hotline status` knows whether an engine runs: the live state of a stopped engine is labelled so."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import redis.asyncio as aioredis
+from harness import OPEN, Hotline
+
+from hotline.clock import running_from
+from hotline.engine import Engine
+from hotline.status_cli import MAYBE_STALE, NO_ENGINE, collect
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_status_tells_a_running_engine_from_the_state_a_stopped_one_left(hotline: Hotline) -> None:
+    """While an engine runs, its heartbeat is in Redis and the view says the state is kept current;
+    once it has stopped, the first note says no engine runs (the README's "op104 in a call 490h")."""
+    settings = dataclasses.replace(hotline.settings, agi_port=0)
+    engine = Engine(settings, dialplan=hotline.dialplan, clock=running_from(OPEN), grace=1)
+    async with engine:
+        await engine.ami.wait_connected(15)
+        view = await collect(engine.redis, hotline.dialplan)
+        assert view.notes == (MAYBE_STALE,)
+    reader = aioredis.Redis(
+        host=settings.redis_address,
+        port=settings.redis_port,
+        password=hotline.secrets.redis,
+        decode_responses=True,
+    )
+    try:
+        view = await collect(reader, hotline.dialplan)
+    finally:
+        await reader.aclose()
+    assert view.notes == (NO_ENGINE,)
