@@ -141,6 +141,8 @@ CB_DAY: Final = "day:{number}:{date}"  # counter: attempts claimed for a number 
 CB_RATE_CALLER: Final = "rate:caller:{caller}:{window}"  # counter: registrations per caller ID per hour
 CB_RATE_GLOBAL: Final = "rate:global:{window}"  # counter: registrations of all callers per minute
 CB_HOLD: Final = "hold:{name}"  # string: who holds an operator being dialled or a group's reservations
+CB_ORIGIN: Final = "origin:{call_id}"  # string: "<request id> <group> <its own next attempt>" while the
+# citizen who asked is still on that call (no attempt may ring their line before it ends)
 CB_RETENTION: Final = 30 * 24 * 3600  # seconds a finished (done, failed, cancelled) request is kept
 
 # Waiting callers (router.handle_times, router.announcer)

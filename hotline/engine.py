@@ -121,7 +121,9 @@ class Engine:
         self.state = LiveState(self.redis, clock=self.timestamp)  # one clock for places in line
         self.router = Router(self.ami, self.state)
         self.ami.on_event(JOURNAL_EVENTS, self.journal.on_event)
-        self.sources = CallbackSources(self.callbacks, lambda: self.dialplan, self.register_callback)
+        self.sources = CallbackSources(
+            self.callbacks, lambda: self.dialplan, self.register_callback, wake=lambda: self.dispatcher.wake()
+        )
         self.ami.on_event(CALLBACK_SOURCE_EVENTS, self.sources.on_event)
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self.dispatcher = Dispatcher(
@@ -177,10 +179,18 @@ class Engine:
         return self.clock().timestamp()
 
     async def register_callback(
-        self, number: str, group: str, source: Source, caller_display: str, *, waited: float = 0.0
+        self,
+        number: str,
+        group: str,
+        source: Source,
+        caller_display: str,
+        *,
+        waited: float = 0.0,
+        call_id: str = "",
     ) -> Registration:
         """Store a callback request under the current dialplan's policy (the store merges repeats).
-        `waited`: seconds the citizen had already waited in the queue: their place there is kept."""
+        `waited`: seconds the citizen had already waited in the queue: their place there is kept.
+        `call_id`: the citizen's call, still up: the first attempt waits until it has ended."""
         d = self.dialplan
         registration = await self.callbacks.register(
             number,
@@ -192,6 +202,7 @@ class Engine:
             tz=ZoneInfo(d.hotline.timezone),
             hours=group_schedule(d, group) if source is Source.CLOSED else None,
             waited=waited,
+            call_id=call_id,
         )
         self.dispatcher.wake()
         return registration

@@ -212,7 +212,14 @@ class _Registrar:
         self.at = at.timestamp()
 
     async def __call__(
-        self, number: str, group: str, source: Source, caller_display: str, *, waited: float = 0.0
+        self,
+        number: str,
+        group: str,
+        source: Source,
+        caller_display: str,
+        *,
+        waited: float = 0.0,
+        call_id: str = "",
     ) -> Registration:
         due = self.at + 60 * self.dialplan.callback_sla_minutes(group)
         request = Request("simulated", number, group, source, caller_display, self.at, due, self.at)

@@ -209,6 +209,7 @@ class IvrApp:
             group=group,
             source=source,
             waited=waited,
+            call_id=channel.env.uniqueid,
         )
         await channel.set_variable(c.VAR_GROUP, group)
         if outcome.registered is None and outcome.reason == "no_number" and source is not Source.CLOSED:

@@ -105,16 +105,18 @@ async def request_callback(
     group: str,
     source: Source,
     waited: float = 0.0,
+    call_id: str = "",
 ) -> CallbackOutcome:
     """The whole exchange; the promise is spoken only once the request is stored. `waited`: seconds the
-    caller had waited in the queue (their place there is kept)."""
+    caller had waited in the queue (their place there is kept); `call_id`: this call, which the first
+    attempt waits for to end."""
     if source is Source.LINES_BUSY:
         await io.play(ids.CB_LINES_BUSY, "")  # answered beyond hotline.capacity: say why, before the number
     number = await confirm_number(io, dialplan, caller_id)
     if number is None:
         return CallbackOutcome(None, "no_number")
     try:
-        registration = await register(number, group, source, caller_id, waited=waited)
+        registration = await register(number, group, source, caller_id, waited=waited, call_id=call_id)
     except CallbackRefused as exc:
         log.warning("callback.refused", reason=exc.reason, number=mask(number))
         await io.play("cb_refused_busy", "")

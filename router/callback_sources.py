@@ -4,6 +4,8 @@
   without having asked (QueueCallerAbandon).
 - A citizen who gets through to an operator of a group (AgentConnect) no longer needs the callback they
   asked for in that group: their open request is cancelled.
+- A citizen who asked for a callback during their call is not called before that call has ended
+  (Hangup of their channel, then a short grace): the first attempt would find their line busy.
 The number is the caller ID, normalised; a hidden or foreign one is skipped (logged).
 """
 
@@ -22,16 +24,28 @@ from hotline.redact import mask
 
 log = get_logger("router.callback_sources")
 
-EVENTS = ("QueueCallerAbandon", "AgentConnect")
+EVENTS = ("QueueCallerAbandon", "AgentConnect", "Hangup")  # one subscription: in wire order
 
 
 class CallbackSources:
-    def __init__(self, store: CallbackStore, dialplan: Callable[[], Dialplan], register: Registrar) -> None:
+    def __init__(
+        self,
+        store: CallbackStore,
+        dialplan: Callable[[], Dialplan],
+        register: Registrar,
+        *,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
         self.store = store
         self._dialplan = dialplan
         self._register = register
+        self._wake = wake  # the dispatcher: a request may be dialled sooner than it planned
 
     async def on_event(self, event: Mapping[str, str]) -> None:
+        if event.get("Event", "") == "Hangup":
+            if await self.store.call_ended(event.get("Uniqueid", "")) is not None:
+                self._wake()
+            return
         group = c.group_of_queue(event.get("Queue", ""))
         dialplan = self._dialplan()
         if group is None or group not in dialplan.skill_groups:

@@ -23,6 +23,7 @@ from hotline.constants import (
     CB_LATER,
     CB_LEASES,
     CB_OPEN,
+    CB_ORIGIN,
     CB_READY,
     CB_REQUEST,
     CB_SEQ,
@@ -61,6 +62,9 @@ class Keys:
 
     def hold(self, name: str) -> str:
         return self.prefix + CB_HOLD.format(name=name)
+
+    def origin(self, call_id: str) -> str:
+        return self.prefix + CB_ORIGIN.format(call_id=call_id)
 
     @property
     def leases(self) -> str:

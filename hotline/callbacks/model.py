@@ -229,10 +229,18 @@ class Registration:
 
 class Registrar(Protocol):
     """Stores a request under the hotline's policy (the engine's `register_callback`): what the IVR
-    and the callback sources call. `waited`: seconds the citizen had already waited in a queue."""
+    and the callback sources call. `waited`: seconds the citizen had already waited in a queue;
+    `call_id`: the citizen's call, still up while they ask (no attempt before it ends)."""
 
     async def __call__(
-        self, number: str, group: str, source: Source, caller_display: str, *, waited: float = 0.0
+        self,
+        number: str,
+        group: str,
+        source: Source,
+        caller_display: str,
+        *,
+        waited: float = 0.0,
+        call_id: str = "",
     ) -> Registration: ...
 
 

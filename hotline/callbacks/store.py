@@ -57,6 +57,10 @@ from router.redis_text import text, text_hash, texts
 
 log = get_logger(__name__)
 
+CALL_END_GRACE = 5.0  # seconds between the end of the citizen's call and the first attempt to call back
+CALL_HOLD_SECONDS = 120.0  # the first attempt's latest hold, should the end of the call never be heard
+ORIGIN_TTL = 3600  # seconds a request waits to hear that the call it was asked on has ended
+
 DAY_COUNTER_TTL = 2 * 24 * 3600  # seconds: a local day plus any offset
 CLAIM_LOOKAHEAD = 50  # most capped-out heads one claim puts back before giving up until the next call
 TRUNK_FAILURES = (AttemptResult.UNREACHABLE, AttemptResult.CONGESTION)
@@ -87,6 +91,7 @@ class CallbackStore:
         self._ready = redis.register_script(lua.READY)
         self._hold = redis.register_script(lua.HOLD)
         self._unhold = redis.register_script(lua.UNHOLD)
+        self._start_at = redis.register_script(lua.START_AT)
 
     def now(self) -> float:
         """The store's clock (the injected one)."""
@@ -106,6 +111,7 @@ class CallbackStore:
         tz: ZoneInfo,
         hours: OpenHours | None = None,
         waited: float = 0.0,
+        call_id: str = "",
     ) -> Registration:
         """Store a request for `number` (normalised here) and `group`, or merge into the open or
         dispatching one of the same pair (which keeps its source; a pending cancel of it is withdrawn).
@@ -116,7 +122,9 @@ class CallbackStore:
         placed). NumberRefused when the number cannot be called back; CallbackRefused over a rate
         limit (merges count too). With `hours`, attempts are placed only while the hotline is open.
         `waited`: seconds the citizen had already waited in a queue when they asked (their place there is
-        kept: `Request.place_at`).
+        kept: `Request.place_at`). `call_id`: the citizen's own call, still up while they ask: no attempt
+        starts before `call_ended` says it is over (or, should that never be heard, CALL_HOLD_SECONDS
+        from now): the first attempt would find their one line busy.
         """
         number = normalise(number, policy.numbers)
         await self._limiter.admit(caller_display, number, group, policy)
@@ -134,7 +142,9 @@ class CallbackStore:
             priority=PRIORITY_FIRST if source is Source.CLOSED else PRIORITY_NORMAL,
             waiting_since=now - waited if waited > 0 else None,
         )
-        request = replace(draft, next_attempt_at=schedule.next_attempt_at(policy, draft, now, tz, hours))
+        own_time = schedule.next_attempt_at(policy, draft, now, tz, hours)
+        held = max(own_time, now + CALL_HOLD_SECONDS) if call_id else own_time
+        request = replace(draft, next_attempt_at=held)
         k = self._keys
         keys = [k.active(number), k.open(group), k.ready(group), k.later(group), k.all, k.groups, k.seq]
         priority = min(max(request.priority, 0), 99)
@@ -142,6 +152,8 @@ class CallbackStore:
         args += [repr(request.next_attempt_at), repr(now), repr(now), repr(now - self._retention)]
         answer: list[Any] = await self._register(keys=keys, args=[*args, *pairs(to_fields(request))])
         merged, request_id, position = bool(int(answer[0])), text(answer[1]), int(answer[2])
+        if call_id and not merged:
+            await self._redis.set(k.origin(call_id), f"{request_id} {group} {own_time!r}", ex=ORIGIN_TTL)
         if merged:
             stored = await self.get(request_id)
             if stored is None:  # expired between the script and this read: only with a tiny retention
@@ -429,6 +441,23 @@ class CallbackStore:
             keys=[k.ready(group), k.later(group)], args=[k.request_head, repr(self._clock()), limit]
         )
         return [row_of_reply(reply).request for reply in answer]
+
+    async def call_ended(self, call_id: str, grace: float = CALL_END_GRACE) -> str | None:
+        """The citizen's call `call_id` has ended: the request they asked for on it may be dialled
+        `grace` seconds from now (or at its own time, if later). The request's id, or None when no
+        request waited for that call (every other call of the hotline)."""
+        held = await self._redis.getdel(self._keys.origin(call_id))
+        if held is None:
+            return None
+        request_id, group, own_time = text(held).split(" ")
+        now = self._clock()
+        at = max(float(own_time), now + grace)
+        keys = [self._keys.request(request_id), self._keys.later(group)]
+        moved = bool(await self._start_at(keys=keys, args=[repr(at)]))
+        log.info(
+            "callback.call_ended", request_id=request_id, first_attempt_in=round(at - now, 1), moved=moved
+        )
+        return request_id
 
     async def hold(self, name: str, owner: str, seconds: float) -> bool:
         """Take (or renew) a short exclusive hold shared by every engine: an operator being dialled for

@@ -181,6 +181,17 @@ end
 return status
 """
 
+# KEYS: request, later. ARGV: when the first attempt may now be placed.
+# An open request still waiting in `later` (held while the citizen was on the line) gets that attempt
+# time; a request already taken, cancelled or moved on is left as it is. Returns 1 when moved, else 0.
+START_AT = """
+local f = redis.call('HMGET', KEYS[1], 'status', 'member')
+if f[1] ~= 'open' or not redis.call('ZSCORE', KEYS[2], f[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'next_attempt_at', ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[1], f[2])
+return 1
+"""
+
 # KEYS: request, active(number), open, ready, later. ARGV: id, group, reason, retention seconds.
 # Returns 'cancelled' (it was open), 'pending' (dispatching: it ends cancelled unless the attempt under
 # way reaches the citizen), the status it already had, or false (no such request).

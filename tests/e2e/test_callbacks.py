@@ -24,6 +24,7 @@ from harness import (
 from structlog.testing import capture_logs
 
 from hotline.callbacks.model import AttemptResult, Source, Status
+from hotline.callbacks.store import CALL_END_GRACE
 from hotline.clock import running_from
 from hotline.engine import Engine
 from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone, Phone
@@ -49,6 +50,25 @@ async def test_the_menus_call_me_back_option_rings_an_operator_first_then_the_ci
     assert "at citizen" in attempt.reason  # the citizen was dialled from the operator's answered leg
     assert "general" in hotline.dialplan.operators[attempt.operator].skills
     assert long_talking_operators[attempt.operator].phone.invites() == 1
+    assert citizen_phone.invites(rf"INVITE sip:{caller}@") == 1
+
+
+async def test_the_first_attempt_waits_until_the_citizens_own_call_has_ended(
+    hotline: Hotline,
+    cb_engine: Engine,
+    long_talking_operators: dict[str, OperatorPhone],
+    citizen_phone: Phone,
+    call: Call,
+) -> None:
+    """9, 1 in the menu, then the promise and the goodbye on the same line: the citizen's line is busy
+    until they hang up, so the first attempt starts only once their call has ended, plus the grace
+    (it started 5 ms after the request, while they still heard the goodbye), and reaches them."""
+    caller = await ask_to_be_called_back(call)  # returns when the citizen's call has ended
+    ended = cb_engine.timestamp()
+    request = await settled(cb_engine, caller)
+    assert request.status is Status.DONE
+    [attempt] = request.attempts
+    assert attempt.started_at >= ended + CALL_END_GRACE - 1.0  # 1 s for SIPp to exit after the BYE
     assert citizen_phone.invites(rf"INVITE sip:{caller}@") == 1
 
 

@@ -54,7 +54,14 @@ class Registered:
         self.calls: list[tuple[str, str, Source]] = []
 
     async def __call__(
-        self, number: str, group: str, source: Source, caller_display: str, *, waited: float = 0.0
+        self,
+        number: str,
+        group: str,
+        source: Source,
+        caller_display: str,
+        *,
+        waited: float = 0.0,
+        call_id: str = "",
     ) -> Registration:
         self.calls.append((number, group, source))
         request = Request("r1", number, group, source, caller_display, 0.0, 600.0, 0.0)
