@@ -38,14 +38,14 @@ setup_debian() {
 setup_python() {
   local stamp=.venv/.installed
   local want
-  want=$(sha256sum pyproject.toml | cut -c1-16)
+  want=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
   if [ ! -x .venv/bin/python ]; then
     say "Creating the Python environment (.venv)"
     /usr/bin/python3 -m venv .venv
   fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "Installing the project and its Python dependencies into .venv"
-    .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+    .venv/bin/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
     echo "$want" > "$stamp"
   fi
 }

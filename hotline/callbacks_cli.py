@@ -165,6 +165,12 @@ def format_list(
     return "\n".join([*lines, footer])
 
 
+def shown(text: str) -> str:
+    """Text from outside (a caller ID as the carrier sent it, a reason) made safe for a terminal: control
+    characters, escape sequences included, are written as visible escapes (\\x1b), never sent raw."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def format_show(request: Request, now: float, tz: ZoneInfo, rules: NumberRules | None = None) -> str:
     """Everything about one request: the number in full (a supervisor may call the citizen), its times
     and every attempt."""
@@ -179,7 +185,7 @@ def format_show(request: Request, now: float, tz: ZoneInfo, rules: NumberRules |
         ("status", r.status.value),
         ("group", r.group),
         ("number", f"{spoken(r.number, rules)}   ({r.number})"),
-        ("caller ID", r.caller_display or "-"),
+        ("caller ID", shown(r.caller_display) or "-"),
         ("source", r.source.value),
         ("created", _stamp(r.created_at, tz)),
         ("due", due),
@@ -188,12 +194,13 @@ def format_show(request: Request, now: float, tz: ZoneInfo, rules: NumberRules |
         fields.append(("next attempt", _stamp(r.next_attempt_at, tz)))
     if r.cancel_reason:
         pending = r.status is Status.DISPATCHING
+        reason = shown(r.cancel_reason)
         fields.append(
             (
                 "cancel",
-                f"pending ({r.cancel_reason}): when the attempt ends, unless the call reaches the citizen"
+                f"pending ({reason}): when the attempt ends, unless the call reaches the citizen"
                 if pending
-                else r.cancel_reason,
+                else reason,
             )
         )
     lines = [f"Callback request {r.id}"]
@@ -212,7 +219,7 @@ def format_show(request: Request, now: float, tz: ZoneInfo, rules: NumberRules |
             "-" if a.result is None else f"{a.talk_seconds:.0f} s",
             "-" if a.result is None else ("yes" if a.counts else "no"),
             a.action_id or "-",
-            a.reason or "-",
+            shown(a.reason) or "-",
         ]
         for a in r.attempts
     ]

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from hotline import constants as c
@@ -70,7 +71,15 @@ log = get_logger("hotline.engine")
 REDIS_CONNECTIONS = 100  # at most this many commands in flight at once; more wait their turn
 # A pool given to the client does not get the client's default retries: a command on a connection that
 # broke (Redis restarted) is retried with backoff, as redis-py does by default, instead of failing.
-REDIS_RETRY = Retry(ExponentialWithJitterBackoff(base=0.01, cap=1.0), 10)
+# Only a broken connection is retried: a command that timed out (a Redis that stopped answering) fails
+# at once, so a call whose Redis is stuck goes on to the fallback context within REDIS_COMMAND_TIMEOUT.
+REDIS_RETRY = Retry(
+    ExponentialWithJitterBackoff(base=0.01, cap=1.0), 10, supported_errors=(RedisConnectionError,)
+)
+REDIS_COMMAND_TIMEOUT = 2.0  # seconds for any one command's answer (none of ours takes 10 ms)
+REDIS_CONNECT_TIMEOUT = 2.0
+REDIS_POOL_WAIT = 5.0  # seconds a command waits for a free connection before failing
+REDIS_HEALTH_CHECK = 15  # seconds idle after which a connection is PINGed before it is used again
 
 
 class Engine:
@@ -103,7 +112,12 @@ class Engine:
                 password=self.secrets.redis,
                 decode_responses=True,
                 max_connections=REDIS_CONNECTIONS,
+                timeout=REDIS_POOL_WAIT,
                 retry=REDIS_RETRY,
+                socket_timeout=REDIS_COMMAND_TIMEOUT,
+                socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+                socket_keepalive=True,
+                health_check_interval=REDIS_HEALTH_CHECK,
             )
         )
         self.versions = VersionStore(self.redis, clock=time.time)

@@ -28,6 +28,9 @@ Handler = Callable[[AgiChannel], Awaitable[None]]
 
 DEFAULT_HEADER_TIMEOUT: Final = 5.0
 DEFAULT_IDLE_TIMEOUT: Final = 60.0
+# Open connections at once, calls and not-yet-calls: a few times the hotline's 100 lines. A flood of idle
+# connections (5,000 were accepted) is cut here; each is closed after header_timeout anyway.
+DEFAULT_MAX_CONNECTIONS: Final = 400
 DEFAULT_REPORT_TIMEOUT: Final = 2.0
 DEFAULT_GRACE: Final = 10.0
 _CLOSE_TIMEOUT: Final = 1.0  # to flush our last bytes before the socket is aborted
@@ -101,6 +104,7 @@ class FastAgiServer:
         media_timeout: float = DEFAULT_MEDIA_TIMEOUT,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         report_timeout: float = DEFAULT_REPORT_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         allow_public_bind: bool = False,
     ) -> None:
         check_bind_host(host, allow_public=allow_public_bind)
@@ -114,6 +118,10 @@ class FastAgiServer:
         for name, seconds in timeouts.items():
             if not seconds > 0:
                 raise ValueError(f"{name} must be a positive number of seconds, not {seconds!r}")
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be 1 or more, not {max_connections!r}")
+        self._max_connections = max_connections
+        self._refused = 0  # connections refused over the cap since the last warning
         self._handler = handler
         self._host = host
         self._port = port
@@ -196,6 +204,19 @@ class FastAgiServer:
         if self._closing:
             writer.transport.abort()
             return
+        if len(self._tasks) >= self._max_connections:
+            writer.transport.abort()  # Asterisk's AGI() fails: the call goes to the fallback context
+            self._refused += 1
+            if self._refused == 1 or self._refused % 100 == 0:
+                log.warning(
+                    "agi.connection.over_limit",
+                    peer=_peer(writer),
+                    open=len(self._tasks),
+                    limit=self._max_connections,
+                    refused=self._refused,
+                )
+            return
+        self._refused = 0
         task = asyncio.create_task(self._serve(reader, writer), name=f"fastagi {_peer(writer)}")
         self._tasks[task] = writer
         task.add_done_callback(self._forget)

@@ -17,6 +17,11 @@ EOL: Final = b"\r\n"
 END_OF_FRAME: Final = b"\r\n\r\n"
 MAX_FRAME_BYTES: Final = 1 << 20  # a frame this big without its blank line means we lost the framing
 _FORBIDDEN: Final = {"\r": "CR", "\n": "LF", "\0": "NUL"}
+# Asterisk's manager reads a line into 1,025 bytes: a longer one is cut, and the rest is read as a line
+# of its own, so the tail of an overlong value would arrive as a header of its choosing. An action
+# holds at most 128 headers (AST_MAX_MANHEADERS); more are dropped silently.
+MAX_LINE_BYTES: Final = 1022  # "Name: value" without its CRLF
+MAX_HEADERS: Final = 128
 
 # An action's headers. A sequence value writes the header once per item (Originate's `Variable`).
 ActionHeaders: TypeAlias = Mapping[str, "str | Sequence[str]"]
@@ -137,6 +142,17 @@ def check_header(name: object, value: object) -> None:
                 f"AMI header {name!r} holds a {label}: refused, nothing was sent "
                 "(a line break would let the value forge a second action)"
             )
+    size = len(name.encode()) + 2 + len(value.encode())
+    if size > MAX_LINE_BYTES:
+        raise UnsafeValueError(
+            f"AMI header {name!r} is {size} bytes, over Asterisk's line of {MAX_LINE_BYTES}: refused, "
+            "nothing was sent (Asterisk would read the rest of the value as a header of its own)"
+        )
+    if name.lower() == "variable" and "," in value.partition("=")[2]:
+        raise UnsafeValueError(
+            f"AMI Variable {value.partition('=')[0]!r} holds a comma: refused, nothing was sent "
+            "(Asterisk splits Variable on commas: the rest would set a variable of its choosing)"
+        )
 
 
 def encode_action(action: str, action_id: str, headers: ActionHeaders) -> bytes:
@@ -151,6 +167,11 @@ def encode_action(action: str, action_id: str, headers: ActionHeaders) -> bytes:
             lines.extend((name, item) for item in value)
         else:
             raise TypeError(f"AMI header {name!r} is not text or a list of texts: {type(value).__name__}")
+    if len(lines) > MAX_HEADERS:
+        raise UnsafeValueError(
+            f"AMI action {action!r} has {len(lines)} headers, over Asterisk's {MAX_HEADERS}: refused, "
+            "nothing was sent (Asterisk would drop the rest silently)"
+        )
     for name, value in lines:
         check_header(name, value)
     return b"".join(f"{name}: {value}".encode() + EOL for name, value in lines) + EOL

@@ -1,4 +1,6 @@
-"""Redis for the sandbox: Debian's redis-server on loopback, append-only persistence on.
+"""Redis for the sandbox: Debian's redis-server on loopback, append-only persistence on, and an ACL: the
+password's user reaches only the hotline's keys and no administrative command (the sandbox stops Redis
+with a signal, never with SHUTDOWN).
 
 `appendfsync everysec`: Redis fsyncs the append-only file once a second, so a crash of the machine
 (not of Redis: a killed or restarted Redis loses nothing written) can lose at most about one second of
@@ -18,6 +20,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from hotline.constants import REDIS_PREFIX
 from hotline.errors import SandboxError
 from hotline.sandbox.pidfile import live_pid
 from hotline.sandbox.preflight import require_tool
@@ -45,7 +48,14 @@ class RedisSandbox:
                 f"bind {self.host}",
                 f"port {self.port}",
                 "protected-mode yes",
-                *([f"requirepass {self.password}"] if self.password else []),  # "" only for tests' servers
+                # the one user (the engine's, and the admin commands'): its password, the hotline's keys
+                # only, no @dangerous command (CONFIG, MODULE, DEBUG, KEYS, FLUSHALL, SHUTDOWN...).
+                # "" only for the integration tests' own servers.
+                *(
+                    [f"user default on >{self.password} ~{REDIS_PREFIX}* &* +@all -@dangerous"]
+                    if self.password
+                    else []
+                ),
                 f"dir {self.dir}",
                 "daemonize yes",
                 f"pidfile {self.pidfile}",

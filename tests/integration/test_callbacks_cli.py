@@ -357,6 +357,29 @@ async def test_show_takes_a_unique_prefix_and_prints_the_attempt_history(
 
 
 @pytest.mark.redis
+async def test_show_never_sends_a_caller_ids_escape_sequences_to_the_terminal(
+    store: CallbackStore, redis: Redis, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A caller ID as a spoofing carrier may send it ("clear the screen, print in red"): shown as visible
+    escapes, so the supervisor's terminal is not driven by a caller."""
+    forged = "\x1b[2J\x1b[31mOPERATOR ACCOUNT LOCKED\x07"
+    registration = await store.register(
+        "79161230000",
+        "heating",
+        Source.IN_QUEUE,
+        caller_display=forged,
+        policy=POLICY,
+        sla_minutes=10,
+        tz=MSK,
+    )
+    assert await run(redis, clock, "show", registration.request.id[:8]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\x07" not in out
+    assert "  caller ID:    \\x1b[2J\\x1b[31mOPERATOR ACCOUNT LOCKED\\x07\n" in out
+
+
+@pytest.mark.redis
 async def test_an_unknown_ambiguous_or_empty_id_is_refused_with_what_to_do(
     store: CallbackStore, redis: Redis, clock: Clock
 ) -> None:

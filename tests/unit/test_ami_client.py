@@ -30,7 +30,7 @@ from hotline.errors import (
     UnsafeValueError,
 )
 from router.ami import AmiClient
-from router.ami_wire import FrameParser, Message, encode_action, parse_frame
+from router.ami_wire import MAX_HEADERS, MAX_LINE_BYTES, FrameParser, Message, encode_action, parse_frame
 
 
 def make_client(fake: FakeAmi, **overrides: Any) -> AmiClient:
@@ -298,6 +298,33 @@ async def test_a_line_break_or_nul_in_a_header_is_refused_before_anything_is_wri
     assert fake.count("Originate") == 0
     assert fake.count("Command") == 0
     assert b"Originate" not in fake.raw
+
+
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        ({"CallerID": "7" * (MAX_LINE_BYTES - len("CallerID: ") + 1)}, "over Asterisk's line"),
+        ({"Variable": ["HOTLINE_CB_NUMBER=79161234567,HOTLINE_CB_OPERATOR=PJSIP/op102"]}, "holds a comma"),
+        ({f"X-H{i}": "v" for i in range(MAX_HEADERS)}, "headers, over Asterisk's"),
+    ],
+    ids=["overlong-line", "comma-in-variable", "too-many-headers"],
+)
+async def test_what_asterisk_would_cut_or_split_is_refused_before_anything_is_written(
+    client: AmiClient, fake: FakeAmi, headers: dict[str, str | list[str]], why: str
+) -> None:
+    """A line over 1,022 bytes (Asterisk reads the rest as a header of its own), a comma in an Originate
+    Variable (split into a second variable) and more than 128 headers (dropped): refused, not sent."""
+    with pytest.raises(UnsafeValueError, match=why):
+        await client.send_action({"Action": "Originate", "Exten": "s", **headers})
+    await client.send_action({"Action": "Ping"})
+    assert fake.count("Originate") == 0
+
+
+def test_a_line_of_exactly_the_limit_and_commas_outside_variables_are_written() -> None:
+    """The limit is inclusive; a comma in another header (a Local channel's options) is not a split."""
+    value = "7" * (MAX_LINE_BYTES - len("CallerID: "))
+    data = encode_action("Originate", "id-8", {"CallerID": value, "Channel": "Local/1@ctx/n,b"})
+    assert f"CallerID: {value}\r\n".encode() in data
 
 
 # --- events ------------------------------------------------------------------------------------------------

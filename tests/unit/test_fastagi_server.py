@@ -207,6 +207,53 @@ async def test_stalled_header_times_out_and_the_socket_is_closed() -> None:
     ]
 
 
+async def test_a_header_trickled_one_byte_at_a_time_is_cut_at_the_header_timeout() -> None:
+    """One byte every 0.05 s never completes within header_timeout: the bound is on the whole header,
+    not on each read, so the slow peer is dropped on time."""
+    with capture() as logs:
+        async with FastAgiServer(never_called, port=0, header_timeout=0.3) as server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            closed_after = None
+            for sent in range(200):
+                try:
+                    writer.write(b"a")
+                    await writer.drain()
+                except ConnectionError:
+                    closed_after = sent
+                    break
+                if reader.at_eof():
+                    closed_after = sent
+                    break
+                try:
+                    await asyncio.wait_for(reader.read(1), 0.05)
+                except TimeoutError:
+                    continue
+                closed_after = sent
+                break
+            writer.close()
+            await settle(server)
+    assert closed_after is not None
+    assert [e["event"] for e in logs if e["log_level"] in LOUD] == ["agi.header.timeout"]
+
+
+async def test_connections_over_the_limit_are_closed_at_once_and_the_rest_served() -> None:
+    """With room for 3, five idle peers: two are closed at once (one warning); a call is still answered
+    once a place is free."""
+    with capture() as logs:
+        async with FastAgiServer(never_called, port=0, max_connections=3, header_timeout=5) as server:
+            peers = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(5)]
+            await asyncio.sleep(0.1)
+            closed = [await asyncio.wait_for(r.read(), 1) == b"" for r, _ in peers[3:]]
+            assert closed == [True, True]
+            assert len(server.tasks) == 3
+            for _, writer in peers:
+                writer.close()
+            await settle(server)
+            assert server.tasks == frozenset()
+    over = events(logs, "agi.connection.over_limit")
+    assert [(e["log_level"], e["limit"]) for e in over] == [("warning", 3)]
+
+
 async def test_malformed_header_is_refused_with_a_warning_and_the_socket_closed() -> None:
     """Bytes that are not an AGI header get one warning naming the reason, and the connection is closed."""
     with capture() as logs:
