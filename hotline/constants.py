@@ -28,6 +28,9 @@ CHANNEL_LANGUAGE: Final = "CHANNEL(language)"  # Asterisk's own sounds (SAY NUMB
 VAR_PATH: Final = "HOTLINE_PATH"  # the menu path, e.g. "main>heating>1", for the operator and the CDR
 VAR_CALL_ID: Final = "HOTLINE_CALL_ID"  # the engine's call id (== the channel's uniqueid)
 VAR_ERROR: Final = "HOTLINE_ERROR"  # set when the engine failed: the dialplan goes to the fallback
+# The carrier's P-Asserted-Identity header as it came (empty when it sent none): the number the carrier
+# vouches for, unlike the From header's (hotline.callbacks.identity). Inherited, and in AMI events.
+VAR_ASSERTED: Final = "HOTLINE_PAI"
 
 ACTION_QUEUE: Final = "queue"
 ACTION_HANGUP: Final = "hangup"
@@ -139,7 +142,9 @@ CB_GROUPS: Final = "groups"  # set: groups that ever had a request
 CB_SEQ: Final = "seq"  # counter: registration order, to break ties between equal due times
 CB_DAY: Final = "day:{number}:{date}"  # counter: attempts claimed for a number on a local date
 CB_RATE_CALLER: Final = "rate:caller:{caller}:{window}"  # counter: registrations per caller ID per hour
-CB_RATE_GLOBAL: Final = "rate:global:{window}"  # counter: registrations of all callers per minute
+CB_RATE_GLOBAL: Final = "rate:global:{kind}:{window}"  # counter per minute: all callers of one kind
+# (asserted: the carrier vouches for the number; shown: caller ID only)
+CB_RATE_PREFIX: Final = "rate:prefix:{prefix}:{window}"  # counter per minute: shown caller IDs of one prefix
 CB_HOLD: Final = "hold:{name}"  # string: who holds an operator being dialled or a group's reservations
 CB_ORIGIN: Final = "origin:{call_id}"  # string: "<request id> <group> <its own next attempt>" while the
 # citizen who asked is still on that call (no attempt may ring their line before it ends)

@@ -201,10 +201,12 @@ class Engine:
         *,
         waited: float = 0.0,
         call_id: str = "",
+        identity: str | None = None,
     ) -> Registration:
         """Store a callback request under the current dialplan's policy (the store merges repeats).
         `waited`: seconds the citizen had already waited in the queue: their place there is kept.
-        `call_id`: the citizen's call, still up: the first attempt waits until it has ended."""
+        `call_id`: the citizen's call, still up: the first attempt waits until it has ended. `identity`:
+        the number the carrier asserts for the caller, which the rate limits count them by."""
         d = self.dialplan
         registration = await self.callbacks.register(
             number,
@@ -217,6 +219,7 @@ class Engine:
             hours=group_schedule(d, group) if source is Source.CLOSED else None,
             waited=waited,
             call_id=call_id,
+            identity=identity,
         )
         self.dispatcher.wake()
         return registration

@@ -220,6 +220,7 @@ class _Registrar:
         *,
         waited: float = 0.0,
         call_id: str = "",
+        identity: str | None = None,
     ) -> Registration:
         due = self.at + 60 * self.dialplan.callback_sla_minutes(group)
         request = Request("simulated", number, group, source, caller_display, self.at, due, self.at)

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from hotline import constants as c
+from hotline.callbacks.identity import asserted_number
 from hotline.callbacks.model import Registrar, Source
 from hotline.dialplan import prompt_ids as ids
 from hotline.dialplan.model import Dialplan
@@ -201,6 +202,7 @@ class IvrApp:
         """Register a callback request and end the call; without a registrar, back to the queue."""
         if self._register is None:
             raise CallbackRefused("unavailable", "this engine has no callback store")
+        asserted = await channel.get_variable(c.VAR_ASSERTED)  # what the carrier vouches for, if anything
         outcome = await request_callback(
             io,
             dialplan,
@@ -210,6 +212,7 @@ class IvrApp:
             source=source,
             waited=waited,
             call_id=channel.env.uniqueid,
+            identity=asserted_number(asserted, dialplan.callbacks.numbers),
         )
         await channel.set_variable(c.VAR_GROUP, group)
         if outcome.registered is None and outcome.reason == "no_number" and source is not Source.CLOSED:

@@ -106,17 +106,20 @@ async def request_callback(
     source: Source,
     waited: float = 0.0,
     call_id: str = "",
+    identity: str | None = None,
 ) -> CallbackOutcome:
     """The whole exchange; the promise is spoken only once the request is stored. `waited`: seconds the
     caller had waited in the queue (their place there is kept); `call_id`: this call, which the first
-    attempt waits for to end."""
+    attempt waits for to end; `identity`: the number the carrier asserts for this caller."""
     if source is Source.LINES_BUSY:
         await io.play(ids.CB_LINES_BUSY, "")  # answered beyond hotline.capacity: say why, before the number
     number = await confirm_number(io, dialplan, caller_id)
     if number is None:
         return CallbackOutcome(None, "no_number")
     try:
-        registration = await register(number, group, source, caller_id, waited=waited, call_id=call_id)
+        registration = await register(
+            number, group, source, caller_id, waited=waited, call_id=call_id, identity=identity
+        )
     except CallbackRefused as exc:
         log.warning("callback.refused", reason=exc.reason, number=mask(number))
         await io.play("cb_refused_busy", "")

@@ -177,6 +177,16 @@ def encode_action(action: str, action_id: str, headers: ActionHeaders) -> bytes:
     return b"".join(f"{name}: {value}".encode() + EOL for name, value in lines) + EOL
 
 
+def channel_variable(event: Message, name: str, *, prefix: str = "") -> str | None:
+    """A channel variable an event carries (manager.conf `channelvars`): `ChanVariable: NAME=value`, or
+    `DestChanVariable` for the second channel of events that carry two (`prefix="Dest"`). None if absent."""
+    for item in event.get_all(f"{prefix}ChanVariable"):
+        key, sep, value = item.partition("=")
+        if sep and key == name:
+            return value
+    return None
+
+
 def action_name(action: ActionHeaders) -> str:
     for name, value in action.items():
         if name.lower() == "action" and isinstance(value, str) and value:

@@ -6,14 +6,17 @@
   asked for in that group: their open request is cancelled.
 - A citizen who asked for a callback during their call is not called before that call has ended
   (Hangup of their channel, then a short grace): the first attempt would find their line busy.
-The number is the caller ID, normalised; a hidden or foreign one is skipped (logged).
+The number is the caller ID, normalised, and only when the carrier asserts that same number
+(P-Asserted-Identity, `hotline.callbacks.identity`): a spoofed caller ID neither gets a stranger called
+back unasked nor cancels a stranger's request. A hidden, foreign or unasserted one is skipped (logged).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from hotline import constants as c
+from hotline.callbacks.identity import asserted_number
 from hotline.callbacks.model import Registrar, Source
 from hotline.callbacks.numbers import normalise
 from hotline.callbacks.store import CallbackStore
@@ -21,6 +24,7 @@ from hotline.dialplan.model import Dialplan
 from hotline.errors import CallbackRefused, NumberRefused
 from hotline.log import get_logger
 from hotline.redact import mask
+from router.ami_wire import Message, channel_variable
 
 log = get_logger("router.callback_sources")
 
@@ -41,7 +45,7 @@ class CallbackSources:
         self._register = register
         self._wake = wake  # the dispatcher: a request may be dialled sooner than it planned
 
-    async def on_event(self, event: Mapping[str, str]) -> None:
+    async def on_event(self, event: Message) -> None:
         if event.get("Event", "") == "Hangup":
             if await self.store.call_ended(event.get("Uniqueid", "")) is not None:
                 self._wake()
@@ -56,7 +60,19 @@ class CallbackSources:
         except NumberRefused:
             log.info("callback.source.no_number", event_name=event.get("Event"), group=group)
             return
+        # what the carrier vouches for: the shown number alone may be anyone's (hotline.callbacks.identity)
+        asserted = asserted_number(channel_variable(event, c.VAR_ASSERTED), dialplan.callbacks.numbers)
         name = event.get("Event", "")
+        if asserted != number:
+            log.info(
+                "callback.source.unverified",
+                event_name=name,
+                group=group,
+                number=mask(number),
+                asserted=mask(asserted) if asserted else None,
+                hint="the carrier did not assert this number (P-Asserted-Identity): nothing done on it",
+            )
+            return
         if name == "AgentConnect":
             cancelled = await self.store.cancel_open_for(number, group, reason="got_through")
             if cancelled:
@@ -67,7 +83,7 @@ class CallbackSources:
             if threshold and waited >= threshold:
                 try:
                     registration = await self._register(
-                        number, group, Source.ABANDONED, caller, waited=waited
+                        number, group, Source.ABANDONED, caller, waited=waited, identity=asserted
                     )
                 except CallbackRefused as exc:
                     log.warning("callback.refused", reason=exc.reason, number=mask(number))

@@ -38,7 +38,7 @@ from hotline.constants import (
 )
 from hotline.errors import AmiActionFailed
 from hotline.log import get_logger
-from router.ami_wire import Message
+from router.ami_wire import Message, channel_variable
 from router.queue_events import caller_call_id
 from router.redis_text import fields, text, text_hash, texts
 
@@ -253,11 +253,7 @@ def _caller(event: Message, joined_at: float, priority: int) -> QueuedCaller:
 def joined_priority(event: Message) -> int:
     """The queue priority of a QueueCallerJoin: its own `Priority` is the dialplan's step, not the
     queue's, so the QUEUE_PRIO channel variable it carries (manager.conf `channelvars`) says it."""
-    for item in event.get_all("ChanVariable"):
-        name, _, value = item.partition("=")
-        if name == "QUEUE_PRIO":
-            return _int(value)
-    return 0
+    return _int(channel_variable(event, "QUEUE_PRIO"))
 
 
 def _call(event: Message, started_at: float) -> LiveCall:

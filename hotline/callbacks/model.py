@@ -230,7 +230,8 @@ class Registration:
 class Registrar(Protocol):
     """Stores a request under the hotline's policy (the engine's `register_callback`): what the IVR
     and the callback sources call. `waited`: seconds the citizen had already waited in a queue;
-    `call_id`: the citizen's call, still up while they ask (no attempt before it ends)."""
+    `call_id`: the citizen's call, still up while they ask (no attempt before it ends); `identity`: the
+    number the carrier asserts for the caller (`hotline.callbacks.identity`)."""
 
     async def __call__(
         self,
@@ -241,6 +242,7 @@ class Registrar(Protocol):
         *,
         waited: float = 0.0,
         call_id: str = "",
+        identity: str | None = None,
     ) -> Registration: ...
 
 

@@ -112,6 +112,7 @@ class CallbackStore:
         hours: OpenHours | None = None,
         waited: float = 0.0,
         call_id: str = "",
+        identity: str | None = None,
     ) -> Registration:
         """Store a request for `number` (normalised here) and `group`, or merge into the open or
         dispatching one of the same pair (which keeps its source; a pending cancel of it is withdrawn).
@@ -124,10 +125,11 @@ class CallbackStore:
         `waited`: seconds the citizen had already waited in a queue when they asked (their place there is
         kept: `Request.place_at`). `call_id`: the citizen's own call, still up while they ask: no attempt
         starts before `call_ended` says it is over (or, should that never be heard, CALL_HOLD_SECONDS
-        from now): the first attempt would find their one line busy.
+        from now): the first attempt would find their one line busy. `identity`: the number the carrier
+        asserts for the caller (`hotline.callbacks.identity`), which the rate limits count them by.
         """
         number = normalise(number, policy.numbers)
-        await self._limiter.admit(caller_display, number, group, policy)
+        await self._limiter.admit(caller_display, number, group, policy, identity=identity)
         now = self._clock()
         due = schedule.due_at(now, sla_minutes, source, policy=policy, tz=tz, hours=hours)
         draft = Request(

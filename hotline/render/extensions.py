@@ -33,6 +33,9 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
             h.number,
             [
                 "NoOp(hotline call from …${CALLERID(num):-4})",  # Asterisk's log: never the whole number
+                # what the carrier vouches for (the trunk is known by its address): kept apart from the
+                # caller ID, which anyone upstream may have written
+                f"Set({c.VAR_ASSERTED}=${{PJSIP_HEADER(read,P-Asserted-Identity)}})",
                 f"Set(CHANNEL(language)={h.language})",
                 *lines_busy_check(dialplan),
                 "Answer()",

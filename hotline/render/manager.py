@@ -18,6 +18,7 @@ end-to-end test checks it). Never `system`, `command` or `config`.
 
 from __future__ import annotations
 
+from hotline import constants as c
 from hotline.render.conf import section
 from hotline.secrets import Secrets
 from hotline.settings import Settings
@@ -43,8 +44,9 @@ def render_manager(settings: Settings, secrets: Secrets) -> str:
                     ("bindaddr", settings.ami_address),
                     ("displayconnects", "no"),
                     ("timestampevents", "yes"),
-                    # QueueCallerJoin carries the caller's queue priority only as a channel variable
-                    ("channelvars", "QUEUE_PRIO"),
+                    # QueueCallerJoin carries the caller's queue priority only as a channel variable;
+                    # the carrier's asserted identity decides unasked callbacks (router.callback_sources)
+                    ("channelvars", f"QUEUE_PRIO,{c.VAR_ASSERTED}"),
                     ("authtimeout", "5"),
                     ("authlimit", "10"),
                 ],

@@ -169,6 +169,9 @@ async def register_once(
     return await run_sipp(args, workdir, limit=30 + 2 * times)
 
 
+CALLER_ASSERTED = "caller"  # CitizenCall.asserted: the carrier vouches for the caller's own number
+
+
 @dataclass(frozen=True)
 class CitizenCall:
     """A citizen's call: who calls, which keys, and how it ends.
@@ -182,11 +185,17 @@ class CitizenCall:
     hang_up_after: float | None = None
     wait_for_end: float = 90.0
     number: str = "565602"
+    # What the carrier asserts (P-Asserted-Identity): the caller's own number by default, as a carrier
+    # does for a number it checked; None: nothing (a caller ID only); or another number.
+    asserted: str | None = CALLER_ASSERTED
 
     def scenario(self, pcaps: list[Path]) -> str:
         """The SIPp scenario; `pcaps` are the key presses' files (`dtmf.write_presses`), one per key."""
         if not re.fullmatch(r"\+?[0-9]{1,20}", self.caller) or not re.fullmatch(r"[0-9]{1,20}", self.number):
             raise ValueError("caller and number must be digits")
+        asserted = self.caller if self.asserted == CALLER_ASSERTED else self.asserted
+        if asserted is not None and not re.fullmatch(r"\+?[0-9]{1,20}", asserted):
+            raise ValueError("an asserted number must be digits")
         if len(pcaps) != len(self.keys):
             raise ValueError("one pcap per key press")
         steps = press_steps(self.keys, pcaps)
@@ -194,7 +203,9 @@ class CitizenCall:
             ending = _WAIT_FOR_BYE.replace("TIMEOUT", str(int(self.wait_for_end * 1000)))
         else:
             ending = f'  <pause milliseconds="{int(self.hang_up_after * 1000)}"/>\n' + _SEND_BYE
-        return _CITIZEN.replace("CALLER", self.caller).replace("STEPS", "\n".join(steps) + "\n" + ending)
+        identity = "" if asserted is None else f"      P-Asserted-Identity: <sip:{asserted}@[local_ip]>\n"
+        text = _CITIZEN.replace("      ASSERTED\n", identity).replace("CALLER", self.caller)
+        return text.replace("STEPS", "\n".join(steps) + "\n" + ending)
 
 
 _CITIZEN = """<?xml version="1.0" encoding="UTF-8" ?>
@@ -205,6 +216,7 @@ _CITIZEN = """<?xml version="1.0" encoding="UTF-8" ?>
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From: <sip:CALLER@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      ASSERTED
       To: <sip:[service]@[remote_ip]:[remote_port]>
       Call-ID: [call_id]
       CSeq: 1 INVITE

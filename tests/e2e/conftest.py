@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-import redis.asyncio as aioredis
-from harness import OPEN, Call, Hotline, cancel_every_open_request, prompt_seconds
+from harness import OPEN, Call, Hotline, cancel_every_open_request, prompt_seconds, sandbox_redis
 
 from hotline import constants as c
 from hotline.callbacks.store import CallbackStore
@@ -59,12 +58,7 @@ def quiet_sandbox_after(hotline: Hotline) -> Iterator[None]:
 
 
 async def _cancel_open_requests(hotline: Hotline) -> None:
-    client = aioredis.Redis(
-        host=hotline.settings.host,
-        port=hotline.settings.redis_port,
-        password=hotline.secrets.redis,
-        decode_responses=True,
-    )
+    client = sandbox_redis(hotline)
     try:
         await cancel_every_open_request(CallbackStore(client, clock=time.time))
         # operators' presence (router.presence) and missed rings (router.ring_watch) forgotten, so that
@@ -116,12 +110,7 @@ async def store(hotline: Hotline) -> AsyncIterator[CallbackStore]:
     """The sandbox's callback store on a clock at an open hour, for tests that run the engine as
     `hotline serve` processes; its queue is left empty before and after."""
     clock = running_from(OPEN)
-    client = aioredis.Redis(
-        host=hotline.settings.host,
-        port=hotline.settings.redis_port,
-        password=hotline.secrets.redis,
-        decode_responses=True,
-    )
+    client = sandbox_redis(hotline)
     store = CallbackStore(client, clock=lambda: clock().timestamp())
     await cancel_every_open_request(store)
     try:
@@ -230,12 +219,7 @@ async def citizen_phone(hotline: Hotline, request: pytest.FixtureRequest) -> Asy
 @pytest_asyncio.fixture
 async def emergency(hotline: Hotline) -> AsyncIterator[EmergencyStore]:
     """The sandbox's emergency state on the real clock; emergency mode is off before and after."""
-    client = aioredis.Redis(
-        host=hotline.settings.host,
-        port=hotline.settings.redis_port,
-        password=hotline.secrets.redis,
-        decode_responses=True,
-    )
+    client = sandbox_redis(hotline)
     store = EmergencyStore(client)
     await store.turn_off("test")
     try:

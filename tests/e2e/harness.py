@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import redis.asyncio as aioredis
+
 from hotline.callbacks.model import Request
 from hotline.callbacks.store import CallbackStore
 from hotline.dialplan.model import Dialplan
@@ -43,6 +45,17 @@ class Hotline:
 
 Call = Callable[[CitizenCall], Awaitable[SippResult]]
 
+
+def sandbox_redis(hotline: Hotline) -> aioredis.Redis:
+    """A client of the sandbox's Redis as the engine connects to it (its address, the generated password)."""
+    return aioredis.Redis(
+        host=hotline.settings.redis_address,
+        port=hotline.settings.redis_port,
+        password=hotline.secrets.redis,
+        decode_responses=True,
+    )
+
+
 _numbers = iter(range(10**6))
 _run = int(time.time()) % 10**4
 
@@ -53,9 +66,10 @@ def new_caller() -> str:
 
 
 def many_callers(count: int) -> list[str]:
-    """Up to 1,000 caller IDs of this run, apart from `new_caller`'s (so rate limits start fresh)."""
+    """Up to 1,000 caller IDs of this run, apart from `new_caller`'s (so rate limits start fresh), spread
+    over 50 number prefixes (a spoofing source rotating through many blocks of numbers)."""
     assert count <= 1000
-    return [f"7495{_run:04d}{i:03d}" for i in range(count)]
+    return [f"79{i % 50:03d}{_run:04d}{i // 50:02d}" for i in range(count)]
 
 
 async def journal_of(journal: CallJournal, caller: str, *, settle: float = 15.0) -> CallRecord:

@@ -278,8 +278,11 @@ async def test_a_flood_for_one_number_makes_one_request_and_other_citizens_are_s
         victims = await settled(cb_engine, victim)
     finally:
         await asyncio.wait([asking])  # the citizen's call ends by itself
-        window = c.KEY_CB_PREFIX + c.CB_RATE_GLOBAL.format(window=int(minute // GLOBAL_WINDOW))
-        await cb_engine.redis.delete(window)
+        window = int(minute // GLOBAL_WINDOW)
+        counters = [c.KEY_CB_PREFIX + c.CB_RATE_GLOBAL.format(kind="shown", window=window)]
+        pattern = c.KEY_CB_PREFIX + c.CB_RATE_PREFIX.format(prefix="*", window=window)
+        counters += [key async for key in cb_engine.redis.scan_iter(match=pattern)]
+        await cb_engine.redis.delete(*counters)
     assert done.status is Status.DONE, done.failure_reasons()
     [attempt] = done.attempts
     assert attempt.result is AttemptResult.ANSWERED

@@ -232,6 +232,49 @@ async def test_an_open_request_is_cancelled_when_the_citizen_gets_through_on_a_l
     assert (request.status, request.cancel_reason) == (Status.CANCELLED, "got_through")
 
 
+async def test_a_spoofed_caller_id_that_hangs_up_in_the_queue_gets_nobody_called_back(
+    hotline: Hotline, cb_engine: Engine, citizen_phone: Phone, call: Call
+) -> None:
+    """The caller ID shows a stranger's number and the carrier asserts nothing: hanging up after waiting
+    registers no unasked callback (the stranger would be called), and says why in the log."""
+    policy = dataclasses.replace(cb_engine.dialplan.callbacks, offer_over_wait=0)
+    cb_engine.dialplan = dataclasses.replace(cb_engine.dialplan, callbacks=policy)
+    await pause_operators(cb_engine, hotline, paused=True)
+    stranger = new_caller()
+    try:
+        with capture_logs() as logs:
+            spoofed = CitizenCall(caller=stranger, keys=(Key("0", 2.0),), hang_up_after=8.0, asserted=None)
+            result = await call(spoofed)
+            assert result.ok, result.errors or result.screen
+            await asyncio.sleep(3)  # the abandon event has come and gone
+    finally:
+        await pause_operators(cb_engine, hotline, paused=False)
+    assert [r for r in await cb_engine.callbacks.list() if r.number == stranger] == []
+    skipped = [e for e in logs if e["event"] == "callback.source.unverified"]
+    assert [e["event_name"] for e in skipped] == ["QueueCallerAbandon"]
+    assert citizen_phone.invites(rf"INVITE sip:{stranger}@") == 0
+
+
+async def test_a_spoofed_caller_id_getting_through_does_not_cancel_that_numbers_request(
+    hotline: Hotline, cb_engine: Engine, operators: dict[str, OperatorPhone], call: Call
+) -> None:
+    """A citizen's open request for water; someone else calls showing the citizen's number (the carrier
+    asserts their own) and reaches a water operator: the citizen's request stays open."""
+    citizen, spoofer = new_caller(), new_caller()
+    cb_engine.clock = running_from(CLOSED)
+    registration = await cb_engine.register_callback(citizen, "water", Source.CLOSED, citizen)
+    cb_engine.clock = running_from(OPEN)
+    with capture_logs() as logs:
+        result = await call(CitizenCall(caller=citizen, keys=(Key("2", 2.0),), asserted=spoofer))
+        assert result.ok, result.errors or result.screen
+        await asyncio.sleep(2)
+    request = await cb_engine.callbacks.get(registration.request.id)
+    assert request is not None
+    assert request.status is Status.OPEN
+    assert "AgentConnect" in [e.get("event_name") for e in logs if e["event"] == "callback.source.unverified"]
+    await cb_engine.callbacks.cancel(request.id, "test over")
+
+
 async def test_a_long_wait_offers_the_callback_before_queue_and_1_registers_it(
     hotline: Hotline, cb_engine: Engine, call: Call
 ) -> None:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
-from harness import Hotline
+from harness import Hotline, sandbox_redis
 from redis.exceptions import NoPermissionError
 
 from hotline import constants as c
@@ -19,12 +19,7 @@ pytestmark = pytest.mark.e2e
 @pytest_asyncio.fixture
 async def client(hotline: Hotline) -> AsyncIterator[aioredis.Redis]:
     """A client as the engine connects: the sandbox's address and the generated password."""
-    redis = aioredis.Redis(
-        host=hotline.settings.redis_address,
-        port=hotline.settings.redis_port,
-        password=hotline.secrets.redis,
-        decode_responses=True,
-    )
+    redis = sandbox_redis(hotline)
     try:
         yield redis
     finally:

@@ -54,7 +54,10 @@ async def test_twenty_wrong_passwords_from_one_address_raise_the_security_alarm(
     hotline: Hotline, engine: Engine
 ) -> None:
     """A brute force on an operator's account (20 REGISTERs with a wrong password from 127.0.0.1):
-    Asterisk refuses each, and the engine raises one alarm naming the address."""
+    Asterisk refuses each and writes each to its security log (what fail2ban reads), and the engine
+    raises one alarm naming the address."""
+    security_log = hotline.settings.asterisk_root / "var/log/asterisk/security.log"
+    before = security_log.stat().st_size if security_log.exists() else 0
     with capture_logs() as logs:
         await register_once(
             "op101",
@@ -72,6 +75,11 @@ async def test_twenty_wrong_passwords_from_one_address_raise_the_security_alarm(
     assert [a.address for a in engine.security.alarms] == ["127.0.0.1"]
     alarms = [e for e in logs if e["event"] == "security.alarm"]
     assert [(e["log_level"], e["address"]) for e in alarms] == [("warning", "127.0.0.1")]
+    with security_log.open(errors="replace") as f:
+        f.seek(before)
+        written = f.read()
+    refusals = [ln for ln in written.splitlines() if "ChallengeResponseFailed" in ln and "127.0.0.1" in ln]
+    assert len(refusals) >= 20
 
 
 async def test_a_phone_that_vanishes_without_unregistering_is_unavailable_in_the_queues_within_seconds(

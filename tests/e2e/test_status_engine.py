@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-import redis.asyncio as aioredis
-from harness import OPEN, Hotline
+from harness import OPEN, Hotline, sandbox_redis
 
 from hotline.clock import running_from
 from hotline.engine import Engine
@@ -24,12 +23,7 @@ async def test_status_tells_a_running_engine_from_the_state_a_stopped_one_left(h
         await engine.ami.wait_connected(15)
         view = await collect(engine.redis, hotline.dialplan)
         assert view.notes == (MAYBE_STALE,)
-    reader = aioredis.Redis(
-        host=settings.redis_address,
-        port=settings.redis_port,
-        password=hotline.secrets.redis,
-        decode_responses=True,
-    )
+    reader = sandbox_redis(hotline)
     try:
         view = await collect(reader, hotline.dialplan)
     finally:

@@ -35,17 +35,18 @@ async def register(
     )
 
 
-async def test_a_flood_for_one_number_yields_one_request_and_the_global_limit_refuses_the_rest(
+async def test_a_flood_for_one_number_yields_one_request_and_the_limits_refuse_the_rest(
     store: CallbackStore, clock: Clock
 ) -> None:
-    """1,000 requests for one number from 1,000 caller IDs in a minute: one open request, 120 admitted,
-    880 refused with one `callback.flood` alarm; another citizen is accepted once the minute passes."""
+    """1,000 requests for one number from 1,000 caller IDs of 50 prefixes in a minute: one open request,
+    the shown callers' 120 admitted, the rest refused with one `callback.flood` alarm per limit; another
+    citizen is accepted once the minute passes."""
     admitted: list[Registration] = []
     refused: list[CallbackRefused] = []
     with capture_logs() as logs:
         for i in range(1000):
             try:
-                admitted.append(await register(store, VICTIM, caller=f"7495{i:07d}"))
+                admitted.append(await register(store, VICTIM, caller=f"79{i % 50:03d}{i:06d}"))
             except CallbackRefused as exc:
                 refused.append(exc)
     assert len(admitted) == POLICY.requests_per_minute
@@ -54,23 +55,52 @@ async def test_a_flood_for_one_number_yields_one_request_and_the_global_limit_re
     assert len(refused) == 1000 - POLICY.requests_per_minute
     assert {exc.reason for exc in refused} == {"rate_global"}
     alarms = [e for e in logs if e["event"] == "callback.flood"]
-    assert len(alarms) == 1
-    assert alarms[0]["log_level"] == "warning"
-    assert (alarms[0]["reason"], alarms[0]["number"]) == ("rate_global", mask(VICTIM))
+    assert [(a["log_level"], a["reason"], a["number"]) for a in alarms] == [
+        ("warning", "rate_global", mask(VICTIM))
+    ]
     assert all(VICTIM not in str(e) for e in logs)
     assert [r.number for r in await store.list(Status.OPEN)] == [VICTIM]
-
-    with pytest.raises(CallbackRefused):
-        await register(store, "79037654321", caller="79037654321")
     clock.now += 60
-    other = await register(store, "79037654321", caller="79037654321")
-    assert (other.merged, other.position) == (False, 2)
-    order = []
-    for _ in range(2):
-        claim = await store.claim("heating", owner="e", lease_seconds=LEASE, policy=POLICY, tz=MSK)
-        assert claim is not None
-        order.append(claim.request.number)
-    assert order == [VICTIM, "79037654321"]
+    later = await register(store, "79037654321", caller="79037654321")
+    assert not later.merged
+
+
+async def test_rotating_spoofed_caller_ids_cannot_use_up_the_limit_of_citizens_the_carrier_vouches_for(
+    store: CallbackStore,
+) -> None:
+    """The review's attack: 130 rotating caller IDs in one minute with nothing asserted. They use up the
+    shown callers' share (of their prefix first); a citizen whose number the carrier asserts is accepted
+    in the same minute, and so is a genuine caller ID of another prefix while that bucket has room."""
+    refused: list[str] = []
+    for i in range(130):
+        try:
+            await register(store, f"7916555{i:04d}", caller=f"7916555{i:04d}")
+        except CallbackRefused as exc:
+            refused.append(exc.reason)
+    share = POLICY.requests_per_minute // 4
+    assert refused == ["rate_prefix"] * (130 - share)
+    asserted = await store.register(
+        "79031112233", "heating", Source.MENU, caller_display="79031112233", policy=POLICY,
+        sla_minutes=10, tz=MSK, identity="79031112233",
+    )  # fmt: skip
+    assert not asserted.merged
+    other_prefix = await register(store, "74951112233", caller="74951112233")
+    assert not other_prefix.merged
+
+
+async def test_an_asserted_identity_is_the_caller_whatever_caller_id_it_shows(store: CallbackStore) -> None:
+    """The per-caller hourly limit follows the asserted number: new caller IDs do not reset it."""
+    for i in range(POLICY.requests_per_caller_per_hour):
+        await store.register(
+            f"7916000000{i}", "heating", Source.MENU, caller_display=f"7999000000{i}", policy=POLICY,
+            sla_minutes=10, tz=MSK, identity="79031112233",
+        )  # fmt: skip
+    with pytest.raises(CallbackRefused) as caught:
+        await store.register(
+            "79160000009", "heating", Source.MENU, caller_display="79990000009", policy=POLICY,
+            sla_minutes=10, tz=MSK, identity="79031112233",
+        )  # fmt: skip
+    assert caught.value.reason == "rate_caller"
 
 
 async def test_one_caller_id_is_limited_per_hour(store: CallbackStore, clock: Clock) -> None:

@@ -45,6 +45,9 @@ class Asterisk:
         if command == "SET VARIABLE":
             self.variables[words[2]] = words[3]
             return "200 result=1\n"
+        if command == "GET VARIABLE":  # as Asterisk answers: 0 for a variable that is not set
+            value = self.variables.get(words[2])
+            return "200 result=0\n" if value is None else f"200 result=1 ({value})\n"
         assert line.startswith(("SAY DIGITS", "SAY NUMBER", "WAIT FOR DIGIT")), line
         return "200 result=0\n"
 
@@ -62,6 +65,7 @@ class Registered:
         *,
         waited: float = 0.0,
         call_id: str = "",
+        identity: str | None = None,
     ) -> Registration:
         self.calls.append((number, group, source))
         request = Request("r1", number, group, source, caller_display, 0.0, 600.0, 0.0)
