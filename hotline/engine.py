@@ -150,6 +150,8 @@ class Engine:
             lease_seconds=settings.callback_lease_seconds,
             release=lambda operator: self.presence.restore(operator),  # their own pause/logout is kept
         )
+        # attempts whose calls ended while the link was down (Asterisk killed or restarted) are resolved
+        self.ami.on_connected(self.dispatcher.on_connected)
         # Operators' presence, and what their phones' rings say about them: a ring let ring out
         # `missed_rings` times in a row pauses them "missed", a declined one "rejected" for a while.
         self.presence = Presence(self.redis, self.ami, lambda: self.dialplan, clock=self.timestamp)

@@ -64,10 +64,12 @@ _DIALSTATUS = {
 
 
 def fault(point: str) -> None:
-    """Die here, as `kill -9` would, when HOTLINE_FAULT names this point (crash tests only)."""
-    if os.environ.get("HOTLINE_FAULT") == point:
-        log.warning("dispatcher.fault_injected", point=point)
-        os.kill(os.getpid(), signal.SIGKILL)
+    """Die here, as `kill -9` would, when HOTLINE_FAULT names this point (crash tests only); with
+    HOTLINE_FAULT=point:stop, freeze here instead (SIGSTOP, as a stalled machine would) until SIGCONT."""
+    name, _, how = os.environ.get("HOTLINE_FAULT", "").partition(":")
+    if name == point:
+        log.warning("dispatcher.fault_injected", point=point, how=how or "kill")
+        os.kill(os.getpid(), signal.SIGSTOP if how == "stop" else signal.SIGKILL)
 
 
 def account_code(request_id: str, attempt: int) -> str:
@@ -217,7 +219,11 @@ class Dispatcher:
                 await self.store.unhold(_operator_hold(operator), self.owner)
                 break
             fault("after_claim")
-            await self.place(claim, operator)
+            try:
+                await self.place(claim, operator)
+            except StaleClaim:  # this engine stalled past its lease and another one took the request over
+                log.warning("callback.stale_claim", request=claim.request.id, attempt=claim.attempt_n)
+                await self.store.unhold(_operator_hold(operator), self.owner)
         if (plan.reserve or plan.release) and await self.store.hold(
             f"reserve:{group}", self.owner, 2 * self.tick
         ):  # one engine at a time manages a group's reservations
@@ -413,7 +419,6 @@ class Dispatcher:
             return
         channels = await self.ami.send_list_action({"Action": "CoreShowChannels"})
         live_accounts = {ch.get("AccountCode", "") for ch in channels}
-        dialplan = self._dialplan()
         for stale in expired:
             code = account_code(stale.request.id, stale.attempt_n)
             try:
@@ -430,21 +435,44 @@ class Dispatcher:
                 log.info("callback.adopted_live_call", request=claim.request.id, attempt=claim.attempt_n)
                 self.in_flight[flight.action_id] = flight
                 continue
-            reported = await self._reported_result(code)
-            result: AttemptResult | None = None
-            reason, talk = "", 0.0
-            if reported is not None:
-                result, reason, talk = attempt_result(reported, dialplan.callbacks.min_talk_seconds)
-                log.info(
-                    "callback.result_recovered",
-                    request=claim.request.id,
-                    attempt=claim.attempt_n,
-                    result=result.value,
-                )
-            else:
-                log.warning(
-                    "callback.outcome_unknown_reconciled", request=claim.request.id, attempt=claim.attempt_n
-                )
+            await self._resolve_gone(flight, code)
+
+    async def on_connected(self) -> None:
+        """After every AMI login and FullyBooted (Asterisk restarted, maybe killed): an attempt in flight
+        whose call Asterisk no longer has ended while the link was down, and its result will never come.
+        It is resolved now; before, its lease was extended for ever and the citizen never called back."""
+        if not self.in_flight:
+            return
+        channels = await self.ami.send_list_action({"Action": "CoreShowChannels"})
+        live_accounts = {ch.get("AccountCode", "") for ch in channels}
+        for flight in list(self.in_flight.values()):
+            code = account_code(flight.claim.request.id, flight.claim.attempt_n)
+            if code in live_accounts:
+                continue  # still up: its result will come
+            self.in_flight.pop(flight.action_id, None)
+            await self._resolve_gone(flight, code)
+        self.wake()
+
+    async def _resolve_gone(self, flight: InFlight, code: str) -> None:
+        """An attempt whose call Asterisk no longer has, and whose result never reached this engine: the
+        result the dialplan left in AstDB, else `unknown` (not counted, the request reopens)."""
+        claim, dialplan = flight.claim, self._dialplan()
+        reported = await self._reported_result(code)
+        result: AttemptResult | None = None
+        reason, talk = "", 0.0
+        if reported is not None:
+            result, reason, talk = attempt_result(reported, dialplan.callbacks.min_talk_seconds)
+            log.info(
+                "callback.result_recovered",
+                request=claim.request.id,
+                attempt=claim.attempt_n,
+                result=result.value,
+            )
+        else:
+            log.warning(
+                "callback.outcome_unknown_reconciled", request=claim.request.id, attempt=claim.attempt_n
+            )
+        try:
             await self.store.resolve_unknown(
                 claim,
                 result,
@@ -454,9 +482,13 @@ class Dispatcher:
                 policy=dialplan.callbacks,
                 tz=ZoneInfo(dialplan.hotline.timezone),
             )
+        except StaleClaim:
+            log.warning("callback.stale_claim", request=claim.request.id, attempt=claim.attempt_n)
+        finally:
             if flight.operator:
                 with contextlib.suppress(AmiError):
                     await self._release(flight.operator)
+                await self.store.unhold(_operator_hold(flight.operator), self.owner)
 
 
 def _operator_hold(operator: str) -> str:

@@ -201,6 +201,17 @@ class AsteriskSandbox:
         """Apply changed configuration to the running Asterisk."""
         self.cli("core reload")
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or `kill -9` would: no hangup handler runs, no call is ended cleanly.
+        For the failure tests; `start` brings it back."""
+        pid = self.pid()
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGKILL)
+        while self.pid() == pid:
+            time.sleep(0.05)
+        self.pidfile.unlink(missing_ok=True)
+
     def stop(self, timeout: float = 20.0) -> None:
         pid = self.pid()
         if pid is None:

@@ -9,24 +9,29 @@ a SIPp phone on the outbound trunk's address, whose received INVITEs are counted
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import callback_engine
 from harness import (
     Call,
     Hotline,
     ask_to_be_called_back,
+    log_lines,
     new_caller,
     pause_operators,
     serve,
     settled,
     settled_request,
+    stop,
 )
 from structlog.testing import capture_logs
 
-from hotline.callbacks.model import Source, Status
+from hotline.callbacks.model import AttemptResult, Source, Status
 from hotline.callbacks.store import CallbackStore
 from hotline.engine import Engine
 from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone, Phone
@@ -77,6 +82,56 @@ async def test_a_killed_engine_neither_loses_a_request_nor_dials_an_attempt_twic
     dialled = [a for a in request.attempts if a.reason != "not_dialled"]
     assert citizen_phone.invites(rf"INVITE sip:{number}@") == len(dialled)
     assert len(dialled) == 1  # the attempt that was under way when the engine died was recovered
+
+
+async def test_an_engine_frozen_past_its_lease_never_dials_what_another_engine_took_over(
+    hotline: Hotline,
+    store: CallbackStore,
+    long_talking_operators: dict[str, OperatorPhone],
+    citizen_phone: Phone,
+) -> None:
+    """An engine freezes (SIGSTOP) right after claiming a request, and stays frozen past its lease. A
+    second engine takes the attempt over and the citizen is called back. When the first one thaws, its
+    claim is stale: it dials nobody, says so, and goes on working (it stops cleanly)."""
+    policy = hotline.dialplan.callbacks
+    number = new_caller()
+    registration = await store.register(
+        number, "general", Source.MENU, caller_display=number, policy=policy, sla_minutes=10,
+        tz=ZoneInfo("Europe/Moscow"),
+    )  # fmt: skip
+    first = await serve(hotline, store, "serve-frozen-1.log", lease=LEASE, fault="after_claim:stop")
+    second = None
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 90
+        while not frozen(first.pid):
+            assert first.returncode is None, "the first engine exited instead of freezing"
+            assert loop.time() < deadline, "the first engine never reached its claim"
+            await asyncio.sleep(0.2)
+        second = await serve(hotline, store, "serve-frozen-2.log", lease=LEASE)
+        request = await settled_request(store, registration.request.id, limit=240)
+        assert request.status is Status.DONE, request.failure_reasons()
+        os.kill(first.pid, signal.SIGCONT)
+        log = hotline.workdir / "serve-frozen-1.log"
+        deadline = loop.time() + 20
+        while not any(e.get("event") == "callback.stale_claim" for e in log_lines(log)):
+            assert loop.time() < deadline, f"the thawed engine did not find its claim stale: read {log}"
+            await asyncio.sleep(0.2)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(first.pid, signal.SIGCONT)
+        codes = await stop([first, *([second] if second else [])])
+    assert codes[0] == 0, "the thawed engine did not stop cleanly"
+    dialled = [a for a in request.attempts if a.reason != "not_dialled"]
+    assert citizen_phone.invites(rf"INVITE sip:{number}@") == len(dialled) == 1
+
+
+def frozen(pid: int) -> bool:
+    """Whether the process is stopped by a signal (state T in /proc)."""
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] == "T"
+    return False
 
 
 REDIS_OUTAGE = 15.0  # seconds: longer than the client's retries, so the dispatcher's passes do fail
@@ -151,3 +206,36 @@ async def test_a_frozen_redis_sends_a_caller_to_an_operator_by_the_fallback_and_
     request = await settled(cb_engine, waiting, limit=120)
     assert request.status is Status.DONE
     assert citizen_phone.invites(rf"INVITE sip:{waiting}@") == 1
+
+
+ASTERISK_DOWN = 60.0  # seconds Asterisk stays dead after its kill -9
+
+
+async def test_asterisk_killed_mid_attempt_and_down_a_minute_loses_no_callback(
+    hotline: Hotline, long_talking_operators: dict[str, OperatorPhone], citizen_phone: Phone
+) -> None:
+    """Asterisk is killed (-9) while a callback attempt is up (the citizen talking to an operator) and
+    stays down for a minute, with the request due again meanwhile. The attempt, whose result can never
+    come, is resolved when Asterisk is back (its lease was extended for ever before: the citizen was
+    never called back): unknown, not counted; the request is dialled again once, and ends done."""
+    async with callback_engine(hotline, min_talk_seconds=2, backoff_minutes=(1,)) as engine:
+        number = new_caller()
+        registration = await engine.register_callback(number, "general", Source.MENU, number)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while citizen_phone.invites(rf"INVITE sip:{number}@") == 0:
+            assert loop.time() < deadline, "the first attempt was never dialled"
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(3)  # the citizen has answered and talks (12 s)
+        await asyncio.to_thread(hotline.sandbox.asterisk.kill)
+        try:
+            await asyncio.sleep(ASTERISK_DOWN)
+        finally:
+            await asyncio.to_thread(hotline.sandbox.asterisk.start)
+        request = await settled(engine, number, limit=150)
+    assert request.id == registration.request.id
+    assert request.status is Status.DONE, request.failure_reasons()
+    first, second = request.attempts
+    assert (first.result, first.counts) == (AttemptResult.UNKNOWN, False)
+    assert second.result is AttemptResult.ANSWERED
+    assert citizen_phone.invites(rf"INVITE sip:{number}@") == 2
