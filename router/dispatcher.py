@@ -69,7 +69,11 @@ def fault(point: str) -> None:
     name, _, how = os.environ.get("HOTLINE_FAULT", "").partition(":")
     if name == point:
         log.warning("dispatcher.fault_injected", point=point, how=how or "kill")
-        os.kill(os.getpid(), signal.SIGSTOP if how == "stop" else signal.SIGKILL)
+        if how == "stop":
+            del os.environ["HOTLINE_FAULT"]  # once: the thawed engine then works on as any other
+            os.kill(os.getpid(), signal.SIGSTOP)
+        else:
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def account_code(request_id: str, attempt: int) -> str:

@@ -34,6 +34,7 @@ from structlog.testing import capture_logs
 from hotline.callbacks.model import AttemptResult, Source, Status
 from hotline.callbacks.store import CallbackStore
 from hotline.engine import Engine
+from hotline.sandbox.ports import free_tcp_port
 from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone, Phone
 from router.dispatcher import FAULT_POINTS
 
@@ -92,7 +93,8 @@ async def test_an_engine_frozen_past_its_lease_never_dials_what_another_engine_t
 ) -> None:
     """An engine freezes (SIGSTOP) right after claiming a request, and stays frozen past its lease. A
     second engine takes the attempt over and the citizen is called back. When the first one thaws, its
-    claim is stale: it dials nobody, says so, and goes on working (it stops cleanly)."""
+    claim is stale: it dials nobody, says so, and goes on working: alone, it calls the next citizen back
+    (the StaleClaim used to end its dispatcher for good), and it stops cleanly."""
     policy = hotline.dialplan.callbacks
     number = new_caller()
     registration = await store.register(
@@ -108,7 +110,8 @@ async def test_an_engine_frozen_past_its_lease_never_dials_what_another_engine_t
             assert first.returncode is None, "the first engine exited instead of freezing"
             assert loop.time() < deadline, "the first engine never reached its claim"
             await asyncio.sleep(0.2)
-        second = await serve(hotline, store, "serve-frozen-2.log", lease=LEASE)
+        other_port = {"HOTLINE_AGI_PORT": str(free_tcp_port(hotline.settings.agi_address))}  # A holds its own
+        second = await serve(hotline, store, "serve-frozen-2.log", lease=LEASE, settings=other_port)
         request = await settled_request(store, registration.request.id, limit=240)
         assert request.status is Status.DONE, request.failure_reasons()
         os.kill(first.pid, signal.SIGCONT)
@@ -117,6 +120,14 @@ async def test_an_engine_frozen_past_its_lease_never_dials_what_another_engine_t
         while not any(e.get("event") == "callback.stale_claim" for e in log_lines(log)):
             assert loop.time() < deadline, f"the thawed engine did not find its claim stale: read {log}"
             await asyncio.sleep(0.2)
+        await stop([second])  # the thawed engine alone now: its dispatcher must still be at work
+        later = new_caller()
+        another = await store.register(
+            later, "general", Source.MENU, caller_display=later, policy=policy, sla_minutes=10,
+            tz=ZoneInfo("Europe/Moscow"),
+        )  # fmt: skip
+        assert (await settled_request(store, another.request.id)).status is Status.DONE
+        assert citizen_phone.invites(rf"INVITE sip:{later}@") == 1
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(first.pid, signal.SIGCONT)

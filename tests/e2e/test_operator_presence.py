@@ -109,13 +109,13 @@ async def test_pause_with_a_reason_pauses_every_member_with_it_and_resume_ends_i
     assert set((await members(engine, operator)).values()) == {(False, "")}
 
 
-@pytest.mark.parametrize("suffix", [",{victim}", "1,{victim}", "1,{victim},x"])
+@pytest.mark.parametrize("suffix", [",{victim}", "1,{victim}", "1,{victim},x", "1{victim}", "1a"])
 async def test_digits_after_a_code_cannot_name_another_operator(
     hotline: Hotline, engine: Engine, tmp_path: Path, suffix: str
 ) -> None:
     """op101 dials the pause code + "1,op102" (Asterisk splits AGI arguments on commas after
-    substitution, so the victim's name became the operator argument): nobody is paused, and the
-    operator is the authenticated endpoint or nobody."""
+    substitution, so the victim's name became the operator argument), or letters after the digits:
+    nobody is paused, and the operator is the authenticated endpoint or nobody."""
     attacker, victim = "op101", "op102"
     pause = hotline.dialplan.phones.pause
     await dial(hotline, attacker, pause + suffix.format(victim=victim), tmp_path / "forged")
