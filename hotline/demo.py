@@ -185,8 +185,8 @@ async def run_demo(settings: Settings, *, real_clock: bool = False, verbose: boo
         say("Every call went where the dialplan sends it.")
     say(f"""
 The sandbox is still running. To call the hotline yourself:
-  1. ./run.sh hotline serve            (the engine, in another terminal)
-  2. ./run.sh hotline credentials      (a SIP user and password for a softphone)
+  1. ./run.sh hotline serve --as-if-open   (the engine, in another terminal, open at any hour)
+  2. ./run.sh hotline credentials          (a SIP user and password for a softphone)
   3. point a softphone (Linphone, MicroSIP, Zoiper...) at {settings.sip_address}:{settings.sip_port} over UDP
      with one of those accounts, and dial {dialplan.hotline.number}.
 Stop it with: ./run.sh hotline sandbox down""")
