@@ -53,6 +53,7 @@ VAR_CB_AGO: Final = "HOTLINE_CB_AGO"  # minutes since the citizen asked, for the
 VAR_CB_AGO_FORM: Final = "HOTLINE_CB_AGO_FORM"  # their plural form (one, few, many): the word after them
 VAR_CB_GROUP: Final = "HOTLINE_CB_GROUP"  # the request's skill group: the whisper says its name
 VAR_CB_OPERATOR: Final = "HOTLINE_CB_OPERATOR"  # the operator's endpoint (citizen first)
+VAR_CB_SLOT: Final = "HOTLINE_CB_SLOT"  # where in AstDB the attempt's result is kept (router.dispatcher)
 VAR_CB_RING: Final = "HOTLINE_CB_RING"  # seconds the citizen's phone rings
 USER_EVENT_CALLBACK: Final = "HotlineCallback"  # the UserEvent with an attempt's result
 

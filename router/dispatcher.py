@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import signal
 import time
@@ -78,6 +79,15 @@ def fault(point: str) -> None:
 
 def account_code(request_id: str, attempt: int) -> str:
     return f"cb-{request_id}-{attempt}"
+
+
+RESULT_SLOTS = 4096  # AstDB keys the dialplan's results take at most (`hotline-cb/slot-N`)
+
+
+def result_slot(attempt_key: str) -> int:
+    """The AstDB slot of an attempt's result ("<request>-<n>"): a later attempt may reuse it, which the
+    value's own key tells (the attempt is then resolved as unknown, never taken for another's result)."""
+    return int(hashlib.sha256(attempt_key.encode()).hexdigest()[:8], 16) % RESULT_SLOTS
 
 
 @dataclass
@@ -272,6 +282,7 @@ class Dispatcher:
             f"{c.VAR_CB_ID}={request.id}",
             f"{c.VAR_CB_ATTEMPT}={claim.attempt_n}",
             f"{c.VAR_CB_FENCE}={claim.fence}",
+            f"{c.VAR_CB_SLOT}={result_slot(f'{request.id}-{claim.attempt_n}')}",
             f"{c.VAR_CB_NUMBER}={request.number}",
             f"{c.VAR_CB_GROUP}={request.group}",
             f"{c.VAR_CB_AGO}={ago}",
@@ -396,15 +407,16 @@ class Dispatcher:
 
     async def _reported_result(self, code: str) -> dict[str, str] | None:
         """The result the dialplan's hangup handler left in AstDB for an attempt, if the call ended."""
-        key = code.removeprefix("cb-")
+        attempt_key = code.removeprefix("cb-")
+        slot = f"slot-{result_slot(attempt_key)}"
         try:
-            items = await self.ami.send_list_action({"Action": "DBGet", "Family": CB_DB_FAMILY, "Key": key})
+            items = await self.ami.send_list_action({"Action": "DBGet", "Family": CB_DB_FAMILY, "Key": slot})
         except AmiActionFailed:
             return None  # "Database entry not found": the call never reached the hangup handler
         value = next((m.get("Val", "") for m in items if m.name == "DBGetResponse"), "")
-        if not value:
-            return None
-        stage, status, answered, cause = [*value.split("|"), "", "", "", ""][:4]
+        whose, stage, status, answered, cause = [*value.split("|"), "", "", "", "", ""][:5]
+        if whose != attempt_key:
+            return None  # no result, or a later attempt's in the same slot
         return {"Stage": stage, "DialStatus": status, "AnsweredTime": answered, "Cause": cause}
 
     async def extend_leases(self) -> None:

@@ -104,12 +104,14 @@ def render_callback_contexts(dialplan: Dialplan, settings: Settings) -> list[str
             ],
         ),
         # The result also goes to AstDB, Asterisk's own state: an engine that died before it stored the
-        # result finds it there when it reconciles (DBGet), and the citizen is not called again.
+        # result finds it there when it reconciles (DBGet), and the citizen is not called again. In one
+        # of a fixed number of slots, named with the attempt: AstDB never grows with the years.
         extension(
             "report",
             [
                 report,
-                f"Set(DB({CB_DB_FAMILY}/${{{c.VAR_CB_ID}}}-${{{c.VAR_CB_ATTEMPT}}})="
+                f"Set(DB({CB_DB_FAMILY}/slot-${{FILTER(0-9,${{{c.VAR_CB_SLOT}}})}})="
+                f"${{{c.VAR_CB_ID}}}-${{{c.VAR_CB_ATTEMPT}}}|"
                 "${HOTLINE_CB_STAGE}|${DIALSTATUS}|${ANSWEREDTIME}|${HANGUPCAUSE})",
                 "Return()",
             ],

@@ -27,7 +27,9 @@ from hotline.callbacks.model import AttemptResult, Source, Status
 from hotline.callbacks.store import CALL_END_GRACE
 from hotline.clock import running_from
 from hotline.engine import Engine
+from hotline.render.callback_contexts import CB_DB_FAMILY
 from hotline.sandbox.sipp import CitizenCall, Key, OperatorPhone, Phone
+from router.dispatcher import result_slot
 
 pytestmark = pytest.mark.e2e
 
@@ -51,6 +53,11 @@ async def test_the_menus_call_me_back_option_rings_an_operator_first_then_the_ci
     assert "general" in hotline.dialplan.operators[attempt.operator].skills
     assert long_talking_operators[attempt.operator].phone.invites() == 1
     assert citizen_phone.invites(rf"INVITE sip:{caller}@") == 1
+    # its result is also in AstDB, for an engine that dies before storing it: in one of a bounded set of
+    # slots, named with the attempt, so that AstDB does not grow with every request
+    slot = result_slot(f"{request.id}-1")
+    kept = hotline.sandbox.asterisk.cli(f"database get {CB_DB_FAMILY} slot-{slot}")
+    assert f"Value: {request.id}-1|citizen|ANSWER|" in kept, kept
 
 
 async def test_the_first_attempt_waits_until_the_citizens_own_call_has_ended(
