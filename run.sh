@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-DEBIAN_PACKAGES=(debootstrap redis-server sip-tester espeak-ng ffmpeg python3-venv ca-certificates)
+DEBIAN_PACKAGES=(debootstrap redis-server sip-tester espeak-ng ffmpeg fail2ban python3-venv ca-certificates)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -291,6 +291,14 @@ def cmd_credentials(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fail2ban(args: argparse.Namespace) -> int:
+    from hotline.render.fail2ban import render_jail
+    from hotline.settings import Settings
+
+    sys.stdout.write(render_jail(Settings.from_env()))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from hotline import clock
     from hotline.engine import serve_forever
@@ -549,6 +557,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("operator", nargs="?", help="only this operator id")
     p.set_defaults(func=cmd_credentials)
+
+    p = sub.add_parser(
+        "fail2ban",
+        help="print the jail of Debian's fail2ban that bans SIP password guessers",
+        description="Print a jail for Debian's fail2ban, made from the settings: its `asterisk` filter "
+        "reads Asterisk's security log, and an address refused HOTLINE_SECURITY_ALARM_FAILURES times "
+        "(20) within a minute is banned for an hour at the firewall. Loopback and the carrier's address "
+        "are never banned. Install it with "
+        "`hotline fail2ban > /etc/fail2ban/jail.d/hotline.conf && fail2ban-client reload`.",
+    )
+    p.set_defaults(func=cmd_fail2ban)
 
     p = sub.add_parser(
         "callbacks",

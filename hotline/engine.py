@@ -97,9 +97,8 @@ class Engine:
         self._given = dialplan is not None  # a test's own dialplan: not recorded as a version
         self.dialplan = dialplan or load_dialplan(settings.dialplan_path)
         self.secrets: Secrets = load_or_create(settings.state_dir, self.dialplan.operators)
-        redact.use_key(
-            self.secrets.log_key
-        )  # numbers in this process's logs hash with the installation's key
+        # numbers in this process's logs hash with the installation's key
+        redact.use_key(self.secrets.log_key)
         self.clock = clock
         self.grace = grace
         # A command waits for a free connection of the pool instead of failing at once (redis-py's plain

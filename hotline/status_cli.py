@@ -46,8 +46,9 @@ MAYBE_STALE: Final = (
     "as recent as the line above says"
 )
 NO_ENGINE: Final = (
-    "NO ENGINE IS RUNNING (none has reported in the last 15 s): the calls, waits and operators below are "
-    "what the last engine saw before it stopped, and may be long over. Start it with `hotline serve`"
+    f"NO ENGINE IS RUNNING (none has reported in the last {c.ENGINE_ALIVE_TTL} s): the calls, waits and "
+    "operators below are what the last engine saw before it stopped, and may be long over. Start it with "
+    "`hotline serve`"
 )
 
 

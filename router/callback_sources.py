@@ -24,9 +24,12 @@ from hotline.dialplan.model import Dialplan
 from hotline.errors import CallbackRefused, NumberRefused
 from hotline.log import get_logger
 from hotline.redact import mask
+from hotline.render.pjsip import CARRIER_IN
 from router.ami_wire import Message, channel_variable
 
 log = get_logger("router.callback_sources")
+
+CITIZENS_CALLS = f"PJSIP/{CARRIER_IN}"  # citizens' own calls arrive on this endpoint ("<it>-<seq>")
 
 EVENTS = ("QueueCallerAbandon", "AgentConnect", "Hangup")  # one subscription: in wire order
 
@@ -47,7 +50,10 @@ class CallbackSources:
 
     async def on_event(self, event: Message) -> None:
         if event.get("Event", "") == "Hangup":
-            if await self.store.call_ended(event.get("Uniqueid", "")) is not None:
+            # only a citizen's own call can hold a request: operators' and callbacks' channels, the bulk
+            # of the hangups at a peak, cost Redis nothing
+            citizens = event.get("Channel", "").rpartition("-")[0] == CITIZENS_CALLS
+            if citizens and await self.store.call_ended(event.get("Uniqueid", "")) is not None:
                 self._wake()
             return
         group = c.group_of_queue(event.get("Queue", ""))

@@ -398,10 +398,17 @@ class Dispatcher:
                 "callback.stale_claim", request=flight.claim.request.id, attempt=flight.claim.attempt_n
             )
         finally:
-            with contextlib.suppress(AmiError):
-                await self._release(flight.operator)
-            await self.store.unhold(_operator_hold(flight.operator), self.owner)
+            await self._let_go(flight.operator)
             self.wake()
+
+    async def _let_go(self, operator: str) -> None:
+        """An attempt is over, whatever became of it: its operator is back in the queues (Asterisk may be
+        gone; its restart has no pauses) and no longer held for a callback by this engine."""
+        if not operator:
+            return
+        with contextlib.suppress(AmiError):
+            await self._release(operator)
+        await self.store.unhold(_operator_hold(operator), self.owner)
 
     # --- leases and crashes -------------------------------------------------------------------------
 
@@ -501,10 +508,7 @@ class Dispatcher:
         except StaleClaim:
             log.warning("callback.stale_claim", request=claim.request.id, attempt=claim.attempt_n)
         finally:
-            if flight.operator:
-                with contextlib.suppress(AmiError):
-                    await self._release(flight.operator)
-                await self.store.unhold(_operator_hold(flight.operator), self.owner)
+            await self._let_go(flight.operator)
 
 
 def _operator_hold(operator: str) -> str:

@@ -35,6 +35,8 @@ EVENTS: Final = (
     "UnexpectedAddress",
     "InvalidTransport",
 )
+TRACKED: Final = 1000  # addresses kept beyond their window only while fewer are tracked
+ALARMS_KEPT: Final = 100  # the latest alarms (each is also in the log)
 
 
 def source_address(remote: str) -> str:
@@ -62,8 +64,8 @@ class SecurityWatch:
         self.clock = clock
         self._seen: dict[str, deque[float]] = {}
         self._alarmed: dict[str, float] = {}  # address -> when its last alarm was raised
-        self.alarms: list[Alarm] = []
-        self.total: dict[str, int] = {}  # address -> failures seen since the engine started
+        self.alarms: list[Alarm] = []  # the latest ALARMS_KEPT
+        self.total: dict[str, int] = {}  # address -> failures seen while it is tracked (`_forget_quiet`)
 
     def on_event(self, event: Mapping[str, str]) -> None:
         name = event.get("Event", "")
@@ -88,6 +90,7 @@ class SecurityWatch:
             self._alarmed[address] = now
             alarm = Alarm(address, len(times), self.window, now)
             self.alarms.append(alarm)
+            del self.alarms[:-ALARMS_KEPT]
             log.warning(
                 "security.alarm",
                 address=address,
@@ -98,8 +101,11 @@ class SecurityWatch:
         self._forget_quiet(now)
 
     def _forget_quiet(self, now: float) -> None:
-        """Drop addresses with nothing in the window, so a scan from many addresses cannot grow memory."""
-        if len(self._seen) < 1000:
+        """Beyond TRACKED addresses, forget those with nothing in the window (their times, totals and
+        last alarms), so that a scan from many addresses cannot grow memory without end."""
+        if len(self._seen) < TRACKED:
             return
         for address in [a for a, t in self._seen.items() if not t or t[-1] <= now - self.window]:
             del self._seen[address]
+            self.total.pop(address, None)
+            self._alarmed.pop(address, None)

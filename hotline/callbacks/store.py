@@ -152,10 +152,14 @@ class CallbackStore:
         priority = min(max(request.priority, 0), 99)
         args: list[EncodableT] = [k.request_head, group, request.id, priority, repr(request.due_at)]
         args += [repr(request.next_attempt_at), repr(now), repr(now), repr(now - self._retention)]
+        args += [repr(held) if call_id else "0"]
         answer: list[Any] = await self._register(keys=keys, args=[*args, *pairs(to_fields(request))])
         merged, request_id, position = bool(int(answer[0])), text(answer[1]), int(answer[2])
-        if call_id and not merged:
-            await self._redis.set(k.origin(call_id), f"{request_id} {group} {own_time!r}", ex=ORIGIN_TTL)
+        # the attempt time the end of the call gives back: the new request's, or that of the open one it
+        # merged into (also held now); none for a request being dialled at this moment
+        own = own_time if not merged else float(text(answer[3])) if text(answer[3]) else None
+        if call_id and own is not None:
+            await self._redis.set(k.origin(call_id), f"{request_id} {group} {own!r}", ex=ORIGIN_TTL)
         if merged:
             stored = await self.get(request_id)
             if stored is None:  # expired between the script and this read: only with a tiny retention

@@ -11,26 +11,35 @@ from __future__ import annotations
 
 # KEYS: active(number), open, ready, later, all, groups, seq.
 # ARGV: request head, group, id, priority, due_at, next_attempt_at, now, created_at, prune_before,
+#       hold until (0: none; the citizen is on a call until then at most),
 #       then the new request's field/value pairs.
-# A new request's `member` sorts equal due times by priority, then registration order.
-# Returns {merged (0/1), id, position}.
+# A new request's `member` sorts equal due times by priority, then registration order. An open request
+# merged into is held like a new one: no attempt before `hold until` (`call_ended` brings it forward).
+# Returns {merged (0/1), id, position, the merged open request's attempt time before the hold, or ''}.
 REGISTER = """
 local existing = redis.call('HGET', KEYS[1], ARGV[2])
 if existing then
   local key = ARGV[1] .. existing
-  local f = redis.call('HMGET', key, 'status', 'member')
+  local f = redis.call('HMGET', key, 'status', 'member', 'next_attempt_at')
   if f[1] == 'dispatching' then
     redis.call('HSET', key, 'cancel_reason', '')
-    return {1, existing, 1}
+    return {1, existing, 1, ''}
   end
   if f[1] == 'open' then
     local rank = redis.call('ZRANK', KEYS[2], f[2])
-    return {1, existing, (rank or 0) + 1}
+    local hold = tonumber(ARGV[10])
+    if hold > 0 and tonumber(f[3]) < hold then
+      if redis.call('ZREM', KEYS[3], f[2]) == 1 or redis.call('ZSCORE', KEYS[4], f[2]) then
+        redis.call('ZADD', KEYS[4], hold, f[2])
+        redis.call('HSET', key, 'next_attempt_at', ARGV[10])
+      end
+    end
+    return {1, existing, (rank or 0) + 1, f[3]}
   end
 end
 local key = ARGV[1] .. ARGV[3]
 local m = string.format('%02d:%015d:', tonumber(ARGV[4]), redis.call('INCR', KEYS[7])) .. ARGV[3]
-redis.call('HSET', key, 'member', m, unpack(ARGV, 10))
+redis.call('HSET', key, 'member', m, unpack(ARGV, 11))
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[5], m)
 if tonumber(ARGV[6]) <= tonumber(ARGV[7]) then
@@ -41,7 +50,7 @@ end
 redis.call('ZADD', KEYS[5], ARGV[8], ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. ARGV[9])
 redis.call('SADD', KEYS[6], ARGV[2])
-return {0, ARGV[3], redis.call('ZRANK', KEYS[2], m) + 1}
+return {0, ARGV[3], redis.call('ZRANK', KEYS[2], m) + 1, ''}
 """
 
 # KEYS: ready, later, open, leases, inflight.

@@ -18,7 +18,7 @@ from hotline.render.queues import render_queues
 from hotline.secrets import Secrets
 from hotline.settings import Settings
 
-# Rendered files hold secrets: readable by root (Asterisk runs as root inside its sandbox) only.
+# Rendered files that hold secrets: never readable by others.
 _SECRET_FILES = frozenset({"manager.conf", "pjsip.conf"})
 
 
@@ -37,8 +37,11 @@ def render_all(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> dict
     return files
 
 
-def write_config(files: dict[str, str], dest: Path) -> list[str]:
-    """Write the files into `dest` atomically (each file whole or not at all); return the changed names."""
+def write_config(files: dict[str, str], dest: Path, *, group: int | None = None) -> list[str]:
+    """Write the files into `dest` atomically (each file whole or not at all); return the changed names.
+
+    With `group` (Asterisk's own, when it does not run as root), every file is root's, readable by that
+    group and by nobody else; without, the secret ones are root's only and the rest readable by all."""
     dest.mkdir(parents=True, exist_ok=True)
     changed = []
     for name, text in sorted(files.items()):
@@ -46,10 +49,12 @@ def write_config(files: dict[str, str], dest: Path) -> list[str]:
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
         tmp = dest / f".{name}.tmp"
-        mode = 0o600 if name in _SECRET_FILES else 0o644
+        mode = 0o640 if group is not None else 0o600 if name in _SECRET_FILES else 0o644
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+            if group is not None:
+                os.fchown(fh.fileno(), 0, group)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
         changed.append(name)

@@ -17,11 +17,14 @@ from hotline.log import get_logger
 from hotline.prompts import BuiltPrompt
 from hotline.render import write_config
 from hotline.sandbox.pidfile import live_pid
+from hotline.sandbox.runuser import RunUser, ensure_run_user
 
 # Asterisk's own sounds inside the root: `astdatadir` (asterisk-conf/static/asterisk.conf) + "/sounds",
 # where Debian's asterisk-core-sounds-* packages put them, one directory (or link) per language.
 SOUNDS_INSIDE = "usr/share/asterisk/sounds"
 _MAX_LINKS = 40
+# What Asterisk writes inside its root (state, spool, logs, control socket); the rest it only reads.
+_WRITES = ("var/lib/asterisk", "var/spool/asterisk", "var/log/asterisk", "run/asterisk")
 
 log = get_logger(__name__)
 
@@ -63,9 +66,14 @@ def _packaged(root: Path, inside: str) -> bool:
 
 
 class AsteriskSandbox:
-    def __init__(self, root: Path, sounds_dir_inside: str) -> None:
+    """Asterisk in its root, run as the root's own `asterisk` user (`runuser` in asterisk.conf): it
+    reads its configuration and prompts, and writes only its state, its logs and `writable_inside`."""
+
+    def __init__(self, root: Path, sounds_dir_inside: str, writable_inside: Iterable[str] = ()) -> None:
         self.root = root
         self.sounds_dir_inside = sounds_dir_inside  # the prompts' directory as Asterisk sees it
+        self.writable_inside = tuple(writable_inside)  # more directories it writes (recordings)
+        self._user: RunUser | None = None
 
     @property
     def etc(self) -> Path:
@@ -79,9 +87,30 @@ class AsteriskSandbox:
     def log_file(self) -> Path:
         return self.root / "var/log/asterisk/messages.log"
 
+    def run_user(self) -> RunUser:
+        if self._user is None:
+            self._user = ensure_run_user(self.root)
+        return self._user
+
+    def own(self) -> RunUser:
+        """Give Asterisk's user what it needs and no more: its configuration is root's, readable by its
+        group only; its state, logs, control socket and `writable_inside` are its own."""
+        user = self.run_user()
+        self.etc.mkdir(parents=True, exist_ok=True)
+        for path in [self.etc, *sorted(self.etc.iterdir())]:
+            if path.is_symlink() or not (path.is_file() or path == self.etc):
+                continue
+            os.chown(path, 0, user.gid)
+            os.chmod(path, 0o750 if path == self.etc else 0o640)
+        writable = [resolve_inside(self.root, rel) for rel in (*_WRITES, *self.writable_inside)]
+        for path in writable:
+            path.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["chown", "-R", f"{user.uid}:{user.gid}", *map(str, writable)], check=True)
+        return user
+
     def install_config(self, files: dict[str, str]) -> list[str]:
         """Put the configuration in place; returns the names of the files that changed."""
-        return write_config(files, self.etc)
+        return write_config(files, self.etc, group=self.run_user().gid)
 
     def install_sounds(self, built: Path, *, prune: bool = True) -> None:
         """Mirror the built prompts (`<lang>/<id>.wav`) where Asterisk plays them from.
@@ -162,10 +191,11 @@ class AsteriskSandbox:
         return out.stdout
 
     def start(self, timeout: float = 60.0) -> None:
-        """Start Asterisk as a daemon inside the root and wait until it is fully booted."""
+        """Start Asterisk as a daemon inside the root and wait until it is fully booted. It starts as
+        root, reads asterisk.conf and becomes its own user (`runuser`) before it loads any module."""
         if self.running():
             return
-        (self.root / "run/asterisk").mkdir(parents=True, exist_ok=True)
+        self.own()
         self.pidfile.unlink(missing_ok=True)
         # -g: dump core on crash is not wanted; -n: no colour; daemon mode forks and returns
         subprocess.run(

@@ -16,7 +16,7 @@ from typing import Any
 
 from hotline.dialplan import load_dialplan
 from hotline.dialplan.model import Dialplan
-from hotline.emergency.sound import ensure_dir
+from hotline.emergency.sound import emergency_dir, ensure_dir
 from hotline.prompts import GENERATED_DIR, build_prompts
 from hotline.render import render_all
 from hotline.sandbox.ami_reload import reload_through_ami, reloadable_of
@@ -51,7 +51,11 @@ class SandboxStatus:
 class Sandbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.asterisk = AsteriskSandbox(settings.asterisk_root, settings.asterisk_sounds_dir)
+        self.asterisk = AsteriskSandbox(
+            settings.asterisk_root,
+            settings.asterisk_sounds_dir,
+            writable_inside=[emergency_dir(settings.asterisk_sounds_dir)],  # RECORD FILE writes there
+        )
 
     def secrets(self, dialplan: Dialplan) -> Secrets:
         return load_or_create(self.settings.state_dir, dialplan.operators)

@@ -120,8 +120,9 @@ def ensure_root(root: Path, progress: Progress) -> Path:
 
 
 def _prepare(root: Path) -> None:
-    """Let Asterisk run as root inside the root (see the sandbox notes: it cannot read its config
-    after dropping to the root's `asterisk` user, whose uid is another user's on the host)."""
+    """Set the package's samples aside and give Asterisk's directories to root: the sandbox then hands
+    what Asterisk writes to its own user, renumbered so that no host user shares its uid
+    (`AsteriskSandbox.own`, `hotline.sandbox.runuser`)."""
     (root / "run/asterisk").mkdir(parents=True, exist_ok=True)
     # Only the project's configuration is read: the package's samples (users.conf, ari.conf...) go aside.
     etc = root / "etc/asterisk"

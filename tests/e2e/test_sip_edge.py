@@ -7,6 +7,10 @@ endpoint in its From header, from any other address, must be refused before a ch
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ from harness import Hotline, new_caller
 from structlog.testing import capture_logs
 
 from hotline.engine import Engine
+from hotline.render.fail2ban import JAIL, render_jail, security_log
 from hotline.render.pjsip import CARRIER_IN, CARRIER_OUT
 from hotline.sandbox.sipp import OperatorPhone, probe_invite, register_once
 from router.ami_wire import Message
@@ -50,6 +55,19 @@ async def test_an_invite_naming_a_trunk_from_another_address_is_refused_before_a
     assert engine.security.total.get("127.0.0.1", 0) >= 1
 
 
+async def guess_passwords(hotline: Hotline, account: str, name: str) -> None:
+    """20 REGISTERs as `account`, each with a wrong password, from 127.0.0.1: a brute force."""
+    await register_once(
+        account,
+        "not-the-password-" + "x" * 16,
+        asterisk=hotline.settings.host,
+        port=hotline.settings.sip_port,
+        local_ip="127.0.0.1",
+        workdir=hotline.workdir / name,
+        times=20,
+    )
+
+
 async def test_twenty_wrong_passwords_from_one_address_raise_the_security_alarm(
     hotline: Hotline, engine: Engine
 ) -> None:
@@ -59,15 +77,7 @@ async def test_twenty_wrong_passwords_from_one_address_raise_the_security_alarm(
     security_log = hotline.settings.asterisk_root / "var/log/asterisk/security.log"
     before = security_log.stat().st_size if security_log.exists() else 0
     with capture_logs() as logs:
-        await register_once(
-            "op101",
-            "not-the-password-" + "x" * 16,
-            asterisk=hotline.settings.host,
-            port=hotline.settings.sip_port,
-            local_ip="127.0.0.1",
-            workdir=hotline.workdir / "brute-force",
-            times=20,
-        )
+        await guess_passwords(hotline, "op101", "brute-force")
         for _ in range(50):
             if engine.security.alarms:
                 break
@@ -80,6 +90,57 @@ async def test_twenty_wrong_passwords_from_one_address_raise_the_security_alarm(
         written = f.read()
     refusals = [ln for ln in written.splitlines() if "ChallengeResponseFailed" in ln and "127.0.0.1" in ln]
     assert len(refusals) >= 20
+
+
+@pytest.fixture
+def fail2ban(hotline: Hotline, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Debian's fail2ban server with Debian's own filters and the jail of `hotline fail2ban`, as an
+    installation has it, except its action: `dummy` writes the bans to a file instead of the firewall
+    (banning loopback would cut the sandbox off) and loopback is not exempt. Yields the jail's status."""
+    conf = tmp_path / "fail2ban"
+    shutil.copytree("/etc/fail2ban", conf, ignore=shutil.ignore_patterns("jail.d"))
+    (conf / "jail.d").mkdir()
+    (conf / "fail2ban.local").write_text(
+        f"[Definition]\nsocket = {tmp_path}/f2b.sock\npidfile = {tmp_path}/f2b.pid\n"
+        f"dbfile = :memory:\nlogtarget = {tmp_path}/f2b.log\n"
+    )
+    harmless = {"action": f"dummy[target={tmp_path}/banned]", "ignoreself": "false", "ignoreip": ""}
+    harmless["logpath"] = f"{security_log(hotline.settings)} tail"  # earlier tests' failures not counted
+    (conf / "jail.d/hotline.conf").write_text(render_jail(hotline.settings, overrides=harmless))
+    client = ["fail2ban-client", "-c", str(conf)]
+    server = subprocess.Popen(
+        ["fail2ban-server", "-c", str(conf), "-f", "-x"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+
+    def status() -> str:
+        out = subprocess.run([*client, "status", JAIL], capture_output=True, text=True, check=False)
+        return out.stdout
+
+    try:
+        for _ in range(100):
+            if "File list" in status():
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"fail2ban did not start: {(tmp_path / 'f2b.log').read_text(errors='replace')}")
+        yield status
+    finally:
+        subprocess.run([*client, "stop"], capture_output=True, check=False)
+        server.wait(timeout=10)
+
+
+async def test_debian_fail2ban_with_the_hotlines_jail_bans_an_address_that_guesses_passwords(
+    hotline: Hotline, fail2ban: Callable[[], str]
+) -> None:
+    """20 wrong passwords from one address: Debian's `asterisk` filter finds each in Asterisk's security
+    log, and the jail bans the address (here through the harmless `dummy` action)."""
+    await guess_passwords(hotline, "op103", "fail2ban-flood")
+    for _ in range(100):
+        if "Banned IP list:\t127.0.0.1" in (seen := fail2ban()):
+            break
+        await asyncio.sleep(0.1)
+    assert "Banned IP list:\t127.0.0.1" in seen, seen
+    assert "Total failed:\t20" in seen, seen
 
 
 async def test_a_phone_that_vanishes_without_unregistering_is_unavailable_in_the_queues_within_seconds(

@@ -9,7 +9,9 @@ from redis.asyncio import Redis
 
 from hotline.callbacks.model import Source
 from hotline.callbacks.store import CALL_END_GRACE, CALL_HOLD_SECONDS, CallbackStore
-from hotline.dialplan.model import CallbackPolicy
+from hotline.dialplan.model import CallbackPolicy, Dialplan
+from router.ami_wire import Message
+from router.callback_sources import CallbackSources
 
 pytestmark = pytest.mark.redis
 
@@ -85,3 +87,67 @@ async def test_a_request_already_dialled_or_cancelled_is_left_alone_when_the_cal
     request = await store.get(request_id)
     assert request is not None
     assert request.status.value == "cancelled"
+
+
+async def test_a_request_merged_into_during_a_call_waits_for_that_call_too(
+    redis: Redis, clock: Clock
+) -> None:
+    """A request already due (an abandoned wait, say) and the citizen calls again and asks once more:
+    the two are one request, and it is not dialled while that second call lasts, but after it."""
+    store = CallbackStore(redis, clock=clock)
+    first = await ask(store, call_id="")
+    clock.advance(60)
+    second = await ask(store, call_id=CALL)
+    assert second == first
+    assert not await claimable(store)
+    clock.advance(30)
+    assert not await claimable(store)
+    assert await store.call_ended(CALL) == first
+    clock.advance(CALL_END_GRACE + 1)
+    assert await claimable(store)
+
+
+async def test_a_request_being_dialled_when_the_citizen_asks_again_is_not_held(
+    redis: Redis, clock: Clock
+) -> None:
+    """Merged into while its attempt is under way: nothing to hold, and the end of the call finds
+    nothing either."""
+    store = CallbackStore(redis, clock=clock)
+    await ask(store, call_id="")
+    assert await claimable(store)
+    await ask(store, call_id=CALL)
+    assert await store.call_ended(CALL) is None
+
+
+def no_dialplan() -> Dialplan:
+    raise AssertionError("a Hangup needs no dialplan")
+
+
+async def no_registration(*args: object, **kwargs: object) -> object:
+    raise AssertionError("a Hangup registers nothing")
+
+
+async def test_only_the_end_of_the_citizens_own_call_releases_their_request(
+    redis: Redis, clock: Clock
+) -> None:
+    """Hangups of operators' and callbacks' channels are not looked up, even with the unique id of the
+    citizen's call; the end of the call from the carrier's endpoint releases the request and wakes the
+    dispatcher."""
+    store = CallbackStore(redis, clock=clock)
+    await ask(store)
+    woken: list[bool] = []
+    sources = CallbackSources(store, no_dialplan, no_registration, wake=lambda: woken.append(True))
+
+    def hangup(channel: str) -> Message:
+        return Message([("Event", "Hangup"), ("Channel", channel), ("Uniqueid", CALL)])
+
+    for channel in ("PJSIP/op101-00000007", "PJSIP/carrier-out-00000008", "Local/s@cb-0000;1"):
+        await sources.on_event(hangup(channel))
+    clock.advance(CALL_END_GRACE + 1)
+    assert not woken
+    assert not await claimable(store)
+
+    await sources.on_event(hangup("PJSIP/carrier-00000006"))
+    assert woken == [True]
+    clock.advance(CALL_END_GRACE + 1)
+    assert await claimable(store)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from structlog.testing import capture_logs
 
-from router.security_watch import SecurityWatch, source_address
+from router.security_watch import ALARMS_KEPT, TRACKED, SecurityWatch, source_address
 
 
 class Clock:
@@ -81,3 +81,19 @@ def test_other_events_are_not_failures_and_accounts_are_masked_in_the_log() -> N
         watch.on_event(refused("203.0.113.5", event="InvalidAccountID", account="79161234567"))
     assert watch.total == {"203.0.113.5": 1}
     assert "79161234567" not in str(logs)
+
+
+def test_a_scan_from_many_addresses_leaves_a_bounded_memory() -> None:
+    """5,000 addresses failing twice each, one a second, a flood alarming every window: what the watch keeps
+    stays bounded (the addresses of the last window, the latest alarms)."""
+    clock = Clock()
+    watch = SecurityWatch(threshold=2, window=60, clock=clock)
+    for n in range(5_000):
+        address = f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"
+        watch.on_event(refused(address))
+        watch.on_event(refused(address))
+        clock.now += 1
+    assert len(watch.total) <= TRACKED
+    assert len(watch._alarmed) <= TRACKED
+    assert len(watch.alarms) == ALARMS_KEPT
+    assert watch.alarms[-1].address == "10.0.19.135"
