@@ -292,10 +292,12 @@ def cmd_credentials(args: argparse.Namespace) -> int:
 
 
 def cmd_fail2ban(args: argparse.Namespace) -> int:
+    from hotline.dialplan import load_dialplan
     from hotline.render.fail2ban import render_jail
     from hotline.settings import Settings
 
-    sys.stdout.write(render_jail(Settings.from_env()))
+    settings = Settings.from_env()
+    sys.stdout.write(render_jail(settings, load_dialplan(settings.dialplan_path)))
     return 0
 
 
@@ -340,6 +342,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # Ctrl-C is how the live view is meant to end
         print()
         return 0
+
+
+def cmd_trunk(args: argparse.Namespace) -> int:
+    from hotline.settings import Settings
+    from hotline.trunk_cli import main as trunk_main
+
+    return trunk_main(Settings.from_env(), args)
 
 
 def cmd_emergency(args: argparse.Namespace) -> int:
@@ -559,11 +568,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_credentials)
 
     p = sub.add_parser(
+        "trunk",
+        help="the SIP provider: show what is configured, give its password",
+        description="The SIP provider the hotline's calls come from and callbacks go out by: the "
+        "dialplan's `trunk:` section, or without one the sandbox's carrier on HOTLINE_CARRIER_ADDRESS. "
+        "`show` prints it (never the password); `password` stores the account's password, asked twice "
+        "without echo (or read from standard input), in the secrets file: it is never written in the YAML.",
+    )
+    p.add_argument("action", choices=["show", "password"])
+    p.set_defaults(func=cmd_trunk)
+
+    p = sub.add_parser(
         "fail2ban",
         help="print the jail of Debian's fail2ban that bans SIP password guessers",
         description="Print a jail for Debian's fail2ban, made from the settings: its `asterisk` filter "
         "reads Asterisk's security log, and an address refused HOTLINE_SECURITY_ALARM_FAILURES times "
-        "(20) within a minute is banned for an hour at the firewall. Loopback and the carrier's address "
+        "(20) within a minute is banned for an hour at the firewall. Loopback and the provider's addresses "
         "are never banned. Install it with "
         "`hotline fail2ban > /etc/fail2ban/jail.d/hotline.conf && fail2ban-client reload`.",
     )

@@ -11,7 +11,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hotline.emergency.pin import is_pin, new_pin
@@ -36,6 +36,7 @@ class Secrets:
     ami_reload: str = ""  # the AMI user that only `hotline reload` logs in as (Reload of modules)
     emergency_pin: str = ""  # digits: the PIN of the emergency feature code (hotline.emergency.pin)
     log_key: str = ""  # keys the hash of citizens' numbers in logs (hotline.redact)
+    trunk: str = ""  # the provider's password for trunk.username: given by the admin, never generated
 
 
 def _keep_private(path: Path) -> None:
@@ -95,16 +96,44 @@ def load_or_create(state_dir: Path, operator_ids: Iterable[str]) -> Secrets:
         if not isinstance(ops.get(op), str) or len(ops[op]) < 24:
             ops[op] = new_secret()
             changed = True
+    trunk = data.get("trunk")
+    if not isinstance(trunk, str):
+        trunk = ""
     if changed:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            data = {"ami": ami, "ami_reload": ami_reload, "redis": redis_pw, "operators": ops}
-            data["emergency_pin"] = pin
-            data["log_key"] = log_key
-            json.dump(data, fh, indent=2, sort_keys=True)
-        os.replace(tmp, path)
+        data = {"ami": ami, "ami_reload": ami_reload, "redis": redis_pw, "operators": ops}
+        data |= {"emergency_pin": pin, "log_key": log_key, "trunk": trunk}
+        _write(path, data)
     return Secrets(
-        ami=ami, redis=redis_pw, operators=ops, ami_reload=ami_reload, emergency_pin=str(pin), log_key=log_key
+        ami=ami,
+        redis=redis_pw,
+        operators=ops,
+        ami_reload=ami_reload,
+        emergency_pin=str(pin),
+        log_key=log_key,
+        trunk=trunk,
     )
+
+
+def _write(path: Path, data: dict[str, object]) -> None:
+    """The whole file at once, readable by its owner alone from the first byte."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def set_trunk_password(state_dir: Path, operator_ids: Iterable[str], password: str) -> Secrets:
+    """Store the provider's password (the admin gives it once; it is never in the YAML). Refused with
+    the reason when it could not be a SIP password: empty, too long, or with a control character."""
+    if not password or len(password) > 128:
+        raise HotlineError("the trunk's password must be 1 to 128 characters: give it as the provider did")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in password):
+        raise HotlineError("the trunk's password has a control character (a line break?): type it again")
+    current = load_or_create(state_dir, operator_ids)
+    path = state_dir / _FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["trunk"] = password
+    _write(path, data)
+    return replace(current, trunk=password)

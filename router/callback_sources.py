@@ -24,7 +24,7 @@ from hotline.dialplan.model import Dialplan
 from hotline.errors import CallbackRefused, NumberRefused
 from hotline.log import get_logger
 from hotline.redact import mask
-from hotline.render.pjsip import CARRIER_IN
+from hotline.render.trunk import CARRIER_IN
 from router.ami_wire import Message, channel_variable
 
 log = get_logger("router.callback_sources")

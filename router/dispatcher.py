@@ -41,12 +41,14 @@ from hotline import constants as c
 from hotline import tasks
 from hotline.callbacks import schedule
 from hotline.callbacks.model import AttemptResult, Claim
+from hotline.callbacks.numbers import dial_form
 from hotline.callbacks.store import CallbackStore
 from hotline.dialplan.model import Dialplan
 from hotline.errors import AmiActionFailed, AmiError, AmiOutcomeUnknown, StaleClaim
 from hotline.log import get_logger
 from hotline.redact import mask
 from hotline.render.callback_contexts import CB_DB_FAMILY
+from hotline.render.trunk import CARRIER_OUT
 from router import fairness
 from router.ami import AmiClient
 from router.state import LiveState
@@ -278,19 +280,20 @@ class Dispatcher:
         self.in_flight[action_id] = flight
         interface = f"PJSIP/{operator}"
         ago = max(0, int((self.clock() - request.created_at) // 60))  # minutes, for the whisper
+        dialled = dial_form(request.number, dialplan.dial_format, dialplan.callbacks.numbers)
         variables = [
             f"{c.VAR_CB_ID}={request.id}",
             f"{c.VAR_CB_ATTEMPT}={claim.attempt_n}",
             f"{c.VAR_CB_FENCE}={claim.fence}",
             f"{c.VAR_CB_SLOT}={result_slot(f'{request.id}-{claim.attempt_n}')}",
-            f"{c.VAR_CB_NUMBER}={request.number}",
+            f"{c.VAR_CB_NUMBER}={dialled}",
             f"{c.VAR_CB_GROUP}={request.group}",
             f"{c.VAR_CB_AGO}={ago}",
             f"{c.VAR_CB_AGO_FORM}={dialplan.plural_form(ago)}",
             f"{c.VAR_CB_RING}={self.ring_seconds}",
             f"{c.VAR_CB_OPERATOR}={interface}",
         ]
-        first = interface if order == "operator_first" else f"PJSIP/{request.number}@carrier-out"
+        first = interface if order == "operator_first" else f"PJSIP/{dialled}@{CARRIER_OUT}"
         originate = {
             "Action": "Originate",
             "Channel": first,

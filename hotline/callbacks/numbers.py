@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from hotline.dialplan.model import NumberRules
+from hotline.dialplan.model import DialFormat, NumberRules
 from hotline.errors import NumberRefused
 
 _SEPARATORS = frozenset(" ()-")
@@ -45,6 +45,16 @@ def normalise(raw: str, rules: NumberRules) -> str:
             raise NumberRefused("premium", f"numbers starting with {prefix} are not called back")
     if not re.fullmatch(rules.allowed, number):
         raise NumberRefused("not_allowed", "this number is not one the hotline calls back")
+    return number
+
+
+def dial_form(number: str, fmt: DialFormat, rules: NumberRules) -> str:
+    """A normalised number as the provider wants it dialled (`trunk.dial_format`): `e164` 79161234567,
+    `plus` +79161234567, `national` 89161234567 (the trunk prefix instead of the country code)."""
+    if fmt == "plus":
+        return "+" + number
+    if fmt == "national" and number.startswith(rules.country_code):
+        return rules.trunk_prefix + number[len(rules.country_code) :]
     return number
 
 

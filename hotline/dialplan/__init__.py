@@ -141,5 +141,6 @@ def _build(d: Draft, source_files: tuple[str, ...]) -> Dialplan:
         emergency=d.emergency,
         phones=d.phones,
         routing=d.routing,
+        trunk=d.trunk,
         source_files=source_files,
     )

@@ -27,6 +27,7 @@ from hotline.dialplan.model import (
     RoutingPolicy,
     SkillGroup,
     Span,
+    Trunk,
     WeeklyHours,
 )
 from hotline.dialplan.strictyaml import Mapping, Node, Refused, Scalar
@@ -84,6 +85,7 @@ class Draft:
     phones_ok: bool = True  # False: something in `phones` is wrong (reported)
     phone_code_spans: dict[str, Span] = field(default_factory=dict)  # phones.<code> -> where it is written
     routing: RoutingPolicy | None = field(default_factory=RoutingPolicy)  # None: unreadable (reported)
+    trunk: Trunk | None = None  # the optional `trunk` section (None also when unreadable: reported)
 
 
 class SectionReader:

@@ -276,6 +276,36 @@ class RoutingPolicy:
     max_estimate: int = 900  # an estimate over this (s): the callback offer instead
 
 
+DialFormat = Literal["e164", "plus", "national"]
+DIAL_FORMATS: tuple[DialFormat, ...] = ("e164", "plus", "national")
+CODECS = ("ulaw", "alaw", "g722")  # what the hotline's Asterisk offers and accepts
+
+
+@dataclass(frozen=True, slots=True)
+class Trunk:
+    """The optional `trunk` section: the SIP provider that brings citizens' calls and takes callbacks.
+
+    Without it, the sandbox's carrier: whatever sends from HOTLINE_CARRIER_ADDRESS, no registration, no
+    authentication. `allow_from` is the provider's signalling addresses or networks, the only sources
+    whose INVITEs reach the hotline (recognised by address alone); the password of `username` is given
+    once with `hotline trunk password`, never written in the YAML.
+    """
+
+    provider: str  # host name or address where registrations and callbacks go
+    port: int = 5060
+    username: str = ""  # "": the provider authenticates by address, nothing is registered
+    register: bool = False  # outbound registration: the provider sends calls to where we registered
+    allow_from: tuple[str, ...] = ()  # addresses or networks (CIDR); () means the provider's address
+    dids: tuple[str, ...] = ()  # the numbers the provider sends calls to; () means hotline.number
+    dial_format: DialFormat = "e164"  # how a callback's number is written to the provider
+    caller_id: str = ""  # the number callbacks show; "" means hotline.number
+    codecs: tuple[str, ...] = CODECS
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return self.allow_from or (self.provider,)
+
+
 @dataclass(frozen=True, slots=True)
 class Dialplan:
     hotline: Hotline
@@ -290,8 +320,14 @@ class Dialplan:
     emergency: EmergencyPolicy | None = None  # None: no `emergency` section, emergency mode is off
     phones: PhonePolicy = field(default_factory=PhonePolicy)
     routing: RoutingPolicy = field(default_factory=RoutingPolicy)
+    trunk: Trunk | None = None  # None: the sandbox's carrier (HOTLINE_CARRIER_ADDRESS)
     source_files: tuple[str, ...] = field(default=())
     version: int = 0  # the applied version (`hotline.versions`); 0 until one is recorded
+
+    @property
+    def dial_format(self) -> DialFormat:
+        """How callbacks' numbers are written to the provider (the sandbox's carrier: e164)."""
+        return self.trunk.dial_format if self.trunk else "e164"
 
     def operators_of(self, group: str) -> list[Operator]:
         return [op for op in self.operators.values() if group in op.skills]

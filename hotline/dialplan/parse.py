@@ -34,11 +34,12 @@ from hotline.dialplan.parse_emergency import read_emergency
 from hotline.dialplan.parse_menus import read_menus
 from hotline.dialplan.parse_phones import check_codes, read_phones
 from hotline.dialplan.parse_routing import read_routing
+from hotline.dialplan.parse_trunk import read_trunk
 from hotline.dialplan.strictyaml import Mapping, Node, Scalar
 
 SUPPORTED_VERSION = 1
 REQUIRED_SECTIONS = ("version", "hotline", "hours", "entry", "menus", "skill_groups", "operators", "prompts")
-OPTIONAL_SECTIONS = ("menu_defaults", "callbacks", "calendar", "emergency", "phones", "routing")
+OPTIONAL_SECTIONS = ("menu_defaults", "callbacks", "calendar", "emergency", "phones", "routing", "trunk")
 GROUP_SETTINGS = (
     "strategy",
     "ring_timeout",
@@ -130,6 +131,8 @@ class _Parser(SectionReader):
             read_phones(self, node)
         if (node := top.get("routing")) is not None:
             read_routing(self, node)
+        if (node := top.get("trunk")) is not None:
+            read_trunk(self, node)
         check_codes(self, top.get("phones"))
         self.group_prompts()
         return self.d

@@ -23,6 +23,8 @@ from hotline.dialplan.fields import ID_PATTERN, LANGUAGE_PATTERN
 from hotline.dialplan.hours import CLOSED, END_OF_DAY
 from hotline.dialplan.model import (
     CALLBACK_ORDERS,
+    CODECS,
+    DIAL_FORMATS,
     DTMF_KEYS,
     WEEKDAYS,
     Calendar,
@@ -60,6 +62,7 @@ from hotline.dialplan.parse_menus import DEFAULT_RETRIES, DEFAULT_TIMEOUT, MENU_
 from hotline.dialplan.parse_phones import FEATURE_CODE as PHONE_CODE
 from hotline.dialplan.parse_phones import PHONE_SETTINGS, REASON_ID
 from hotline.dialplan.parse_routing import MAX_PRIORITY, PRIORITY_SETTINGS, ROUTING_SETTINGS
+from hotline.dialplan.parse_trunk import HOST_NAME, SIP_USER, TRUNK_OPTIONAL, TRUNK_REQUIRED
 
 Schema = dict[str, Any]
 
@@ -134,6 +137,7 @@ def dialplan_schema() -> Schema:
             "emergency": _emergency(),
             "phones": _phones(),
             "routing": _routing(),
+            "trunk": _trunk(),
         },
     )
     required = ", ".join(REQUIRED_SECTIONS)
@@ -712,6 +716,72 @@ def _routing() -> Schema:
                 ),
             },
         ),
+    )
+
+
+def _trunk() -> Schema:
+    codec = _choice("A codec: ulaw and alaw are G.711, g722 is wide-band.", CODECS)
+    return _object(
+        "The SIP provider (optional; without it, the sandbox's carrier on HOTLINE_CARRIER_ADDRESS). Its "
+        "password is never written here: give it once with `hotline trunk password`.",
+        _keys(
+            "trunk",
+            (*TRUNK_REQUIRED, *TRUNK_OPTIONAL),
+            {
+                "provider": _string(
+                    "Where registrations and callbacks go: the provider's host name or address.",
+                    f"^({HOST_NAME.pattern}|[0-9A-Fa-f:.]+)$",
+                ),
+                "port": _integer("The provider's SIP port.", 1, 65535, 5060),
+                "username": _string(
+                    "The account the provider gave (digest authentication of registrations and "
+                    "callbacks). Leave it out when the provider knows the hotline by its address.",
+                    f"^{SIP_USER.pattern}$",
+                ),
+                "register": {
+                    "description": "Register the account with the provider, which then sends the calls "
+                    "to where the hotline registered from (needs username).",
+                    "type": "boolean",
+                    "default": False,
+                },
+                "allow_from": {
+                    "description": "The provider's signalling addresses or networks (CIDR, /16 or "
+                    "narrower): calls are accepted from these alone. Default: the provider's address "
+                    "(required when provider is a host name).",
+                    "type": "array",
+                    "items": _string("An address or a network.", r"^[0-9A-Fa-f:.]+(/[0-9]{1,3})?$"),
+                    "minItems": 1,
+                },
+                "dids": {
+                    "description": "The numbers the provider sends calls to, as it writes them (a long "
+                    "number and a short one, say). Default: hotline.number.",
+                    "type": "array",
+                    "items": _digits("A number.", 2, 15, "74951234567", plus=True),
+                    "minItems": 1,
+                },
+                "dial_format": _choice(
+                    "How a callback's number is written to the provider: e164 79161234567, plus "
+                    "+79161234567, national 89161234567.",
+                    DIAL_FORMATS,
+                    "e164",
+                ),
+                "caller_id": _digits(
+                    "The number callbacks show to citizens. Default: hotline.number.",
+                    2,
+                    15,
+                    "74951234567",
+                    plus=True,
+                ),
+                "codecs": {
+                    "description": "The codecs offered to the provider, in order of preference.",
+                    "type": "array",
+                    "items": codec,
+                    "minItems": 1,
+                    "default": list(CODECS),
+                },
+            },
+        ),
+        required=TRUNK_REQUIRED,
     )
 
 

@@ -19,7 +19,7 @@ from hotline.dialplan.model import Dialplan
 from hotline.plural import PLURAL_FORMS
 from hotline.render.announce_contexts import stop_announcement
 from hotline.render.conf import extension
-from hotline.render.pjsip import CARRIER_OUT
+from hotline.render.trunk import CARRIER_OUT
 from hotline.settings import Settings
 
 CB_DB_FAMILY = "hotline-cb"  # AstDB family of the attempts' results
@@ -30,7 +30,7 @@ def render_callback_contexts(dialplan: Dialplan, settings: Settings) -> list[str
     policy = dialplan.callbacks
     sounds = f"{settings.asterisk_sounds_dir}/{h.language}"
     agi = f"agi://{settings.agi_address}:{settings.agi_port}/{c.AGI_CALLBACK}"
-    number_ok = f'$[${{REGEX("^[0-9]{{6,15}}$" ${{{c.VAR_CB_NUMBER}}})}}]'
+    number_ok = f'$[${{REGEX("^[+]?[0-9]{{6,15}}$" ${{{c.VAR_CB_NUMBER}}})}}]'
     group_ok = f'$[${{REGEX("^[a-z][a-z0-9_-]{{0,39}}$" ${{{c.VAR_CB_GROUP}}})}}]'  # a name: no '/' nor '.'
     ago_ok = (
         f'$[${{REGEX("^[0-9]{{1,6}}$" ${{{c.VAR_CB_AGO}}})}} & '

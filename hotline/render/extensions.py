@@ -18,6 +18,16 @@ from hotline.render.queue_whisper import queue_lines, render_queue_whisper
 from hotline.settings import Settings
 
 
+def other_dids(dialplan: Dialplan) -> list[str]:
+    """The provider's other numbers for the hotline (`trunk.dids`): each one is the hotline's number."""
+    number = dialplan.hotline.number
+    dids = [d for d in (dialplan.trunk.dids if dialplan.trunk else ()) if d != number]
+    if not dids:
+        return []
+    lines = [f"; the hotline's other numbers at the provider: each is {number}"]
+    return lines + [extension(did, [f"Goto({c.CTX_INBOUND},{number},1)"]) for did in dids]
+
+
 def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
     h = dialplan.hotline
     agi_url = f"agi://{settings.agi_address}:{settings.agi_port}/{c.AGI_SCRIPT}"
@@ -45,6 +55,7 @@ def render_extensions(dialplan: Dialplan, settings: Settings) -> str:
                 f"Goto({c.CTX_FALLBACK},s,1)",
             ],
         ),
+        *other_dids(dialplan),
         "; any other number is not ours",
         extension("_[+0-9].", ["Hangup(1)"]),
         "",

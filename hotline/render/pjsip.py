@@ -1,28 +1,15 @@
-"""pjsip.conf and rtp.conf: the carrier trunk in and out, and one registering endpoint per operator."""
+"""pjsip.conf and rtp.conf: the transport, the provider (`hotline.render.trunk`), and one registering
+endpoint per operator."""
 
 from __future__ import annotations
 
 from hotline import constants as c
 from hotline.dialplan.model import Dialplan
 from hotline.render.conf import display_name, section
+from hotline.render.sip_media import MEDIA
+from hotline.render.trunk import render_trunk
 from hotline.secrets import Secrets
 from hotline.settings import Settings
-
-CARRIER_IN = "carrier"  # the endpoint calls from the carrier arrive on
-CARRIER_OUT = "carrier-out"  # the endpoint callbacks leave by
-
-_MEDIA = [
-    ("disallow", "all"),
-    # G.711 first (no transcoding with the carrier), G.722 for softphones that offer nothing else
-    ("allow", "ulaw,alaw,g722"),
-    ("dtmf_mode", "rfc4733"),
-    ("direct_media", "no"),
-    ("rtp_symmetric", "yes"),
-    ("rewrite_contact", "no"),
-    # a call whose far end vanished without a BYE ends after this long with no media, never lingers
-    ("rtp_timeout", "300"),
-    ("rtp_timeout_hold", "900"),
-]
 
 
 def render_pjsip(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> str:
@@ -46,49 +33,7 @@ def render_pjsip(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> st
                 ("bind", f"{settings.sip_address}:{settings.sip_port}"),
             ],
         ),
-        "; --- the carrier trunk: calls to the hotline number come from this address\n",
-        section(
-            CARRIER_IN,
-            [
-                ("type", "endpoint"),
-                ("transport", "transport-udp"),
-                ("context", c.CTX_INBOUND),
-                *_MEDIA,
-                ("language", dialplan.hotline.language),
-                ("trust_id_inbound", "no"),  # caller ID is for display only, never for trust
-                # by its source address alone: a From header naming `carrier` proves nothing
-                ("identify_by", "ip"),
-            ],
-        ),
-        section(
-            f"{CARRIER_IN}-identify",
-            [
-                ("type", "identify"),
-                ("endpoint", CARRIER_IN),
-                ("match", settings.carrier_address),
-            ],
-        ),
-        "; --- the outbound trunk to the carrier, for callbacks\n",
-        section(
-            CARRIER_OUT,
-            [
-                ("type", "endpoint"),
-                ("transport", "transport-udp"),
-                ("context", c.CTX_INBOUND),
-                *_MEDIA,
-                ("aors", CARRIER_OUT),
-                ("from_user", dialplan.hotline.number),
-                # outbound only: no identify section matches it, and never by the From header's user
-                ("identify_by", "ip"),
-            ],
-        ),
-        section(
-            CARRIER_OUT,
-            [
-                ("type", "aor"),
-                ("contact", f"sip:{settings.carrier_address}:{settings.carrier_port}"),
-            ],
-        ),
+        *render_trunk(dialplan, settings, secrets),
         "; --- operators: one phone each, registering with a generated password\n",
     ]
     for op in dialplan.operators.values():
@@ -99,7 +44,7 @@ def render_pjsip(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> st
                     ("type", "endpoint"),
                     ("transport", "transport-udp"),
                     ("context", c.CTX_OPERATORS),
-                    *_MEDIA,
+                    *MEDIA,
                     ("auth", f"{op.id}-auth"),
                     ("identify_by", "username"),  # and then challenged: the password proves it
                     ("aors", op.id),

@@ -378,6 +378,25 @@ def answering_scenario(workdir: Path, talk_seconds: float) -> Path:
     return path
 
 
+def provider_scenario(workdir: Path, username: str, password: str, talk_seconds: float) -> Path:
+    """provider.xml for the account `username`/`password`, its calls talked `talk_seconds`."""
+    ok_user = re.fullmatch(r"[A-Za-z0-9._+-]{1,64}", username)
+    if not ok_user or not re.fullmatch(r"[A-Za-z0-9_-]{8,64}", password):
+        raise ValueError("the simulated provider's account is letters, digits and a few signs")
+    text = scenario_path("provider.xml").read_text(encoding="utf-8")
+    for name, value in (
+        ("USERNAME", username),
+        ("PASSWORD", password),
+        ("NONCE", "5f1c0ffee5f1c0ffee"),
+        ("TALK_MS", str(int(talk_seconds * 1000))),
+    ):
+        text = text.replace(name, value)
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "provider.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @dataclass
 class Phone:
     """A SIP phone played by SIPp that answers every call and talks `talk_seconds` (or, with
@@ -391,6 +410,7 @@ class Phone:
     talk_seconds: float = 3.0
     answers: bool = True
     rejects: bool = False
+    scenario: Path | None = None  # a scenario of its own instead (a provider: `provider_scenario`)
     _proc: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
     @property
@@ -402,7 +422,9 @@ class Phone:
         self.workdir.mkdir(parents=True, exist_ok=True)
         if not self.port:
             self.port = free_udp_port(self.local_ip)
-        if self.rejects:
+        if self.scenario is not None:
+            scenario = self.scenario
+        elif self.rejects:
             scenario = scenario_path("reject.xml")
         elif self.answers:
             scenario = answering_scenario(self.workdir, self.talk_seconds)

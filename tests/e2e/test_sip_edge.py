@@ -19,7 +19,7 @@ from structlog.testing import capture_logs
 
 from hotline.engine import Engine
 from hotline.render.fail2ban import JAIL, render_jail, security_log
-from hotline.render.pjsip import CARRIER_IN, CARRIER_OUT
+from hotline.render.trunk import CARRIER_IN, CARRIER_OUT
 from hotline.sandbox.sipp import OperatorPhone, probe_invite, register_once
 from router.ami_wire import Message
 
@@ -106,7 +106,8 @@ def fail2ban(hotline: Hotline, tmp_path: Path) -> Iterator[Callable[[], str]]:
     )
     harmless = {"action": f"dummy[target={tmp_path}/banned]", "ignoreself": "false", "ignoreip": ""}
     harmless["logpath"] = f"{security_log(hotline.settings)} tail"  # earlier tests' failures not counted
-    (conf / "jail.d/hotline.conf").write_text(render_jail(hotline.settings, overrides=harmless))
+    jail = render_jail(hotline.settings, hotline.dialplan, overrides=harmless)
+    (conf / "jail.d/hotline.conf").write_text(jail)
     client = ["fail2ban-client", "-c", str(conf)]
     server = subprocess.Popen(
         ["fail2ban-server", "-c", str(conf), "-f", "-x"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT

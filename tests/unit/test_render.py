@@ -173,7 +173,7 @@ def test_the_operator_first_whisper_names_the_group_and_the_minutes_in_their_plu
     text = render_extensions(tiny, settings)
     sounds = "/var/lib/hotline/sounds/ru"
     assert (
-        ' same => n,GotoIf($[${REGEX("^[0-9]{6,15}$" ${HOTLINE_CB_NUMBER})}]?:bad)\n'
+        ' same => n,GotoIf($[${REGEX("^[+]?[0-9]{6,15}$" ${HOTLINE_CB_NUMBER})}]?:bad)\n'
         f" same => n,Playback({sounds}/cb_whisper_intro)\n"
         ' same => n,GotoIf($[${REGEX("^[a-z][a-z0-9_-]{0,39}$" ${HOTLINE_CB_GROUP})}]?:ago)\n'
         f" same => n,Playback({sounds}/group_${{HOTLINE_CB_GROUP}})\n"
