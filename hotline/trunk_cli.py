@@ -36,7 +36,7 @@ def main(settings: Settings, args: argparse.Namespace, stdin: TextIO = sys.stdin
         if dialplan.trunk is None or not dialplan.trunk.username:
             raise HotlineError(
                 "the dialplan's trunk has no username, so no password is used: add a trunk: section "
-                "with the provider's account first (docs/production.md)"
+                "with the provider's account first (docs/dialplan.md, section trunk)"
             )
         set_trunk_password(settings.state_dir, dialplan.operators, read_password(stdin))
         print(
@@ -51,7 +51,7 @@ def main(settings: Settings, args: argparse.Namespace, stdin: TextIO = sys.stdin
     if trunk.username:
         account += ", password " + ("set" if secrets.trunk else "NOT SET: run `hotline trunk password`")
     lines = [
-        f"Provider:       sip:{trunk.provider}:{trunk.port}   ({source})",
+        f"Provider:       sip:{trunk.host}:{trunk.port}   ({source})",
         f"Account:        {account}",
         f"Registration:   {'yes, every 10 minutes' if trunk.register else 'no'}",
         f"Calls accepted: from {', '.join(trunk.sources)} only",

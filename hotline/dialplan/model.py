@@ -305,6 +305,11 @@ class Trunk:
     def sources(self) -> tuple[str, ...]:
         return self.allow_from or (self.provider,)
 
+    @property
+    def host(self) -> str:
+        """The provider as it stands in a SIP URI (an IPv6 address in brackets)."""
+        return f"[{self.provider}]" if ":" in self.provider else self.provider
+
 
 @dataclass(frozen=True, slots=True)
 class Dialplan:

@@ -30,7 +30,7 @@ def render_trunk(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> li
     caller = trunk.caller_id or dialplan.hotline.number
     media = [(k, ",".join(trunk.codecs) if k == "allow" else v) for k, v in MEDIA]
     auth: list[tuple[str, str]] = [("outbound_auth", CARRIER_AUTH)] if trunk.username else []
-    server = f"sip:{trunk.provider}:{trunk.port}"
+    server = f"sip:{trunk.host}:{trunk.port}"
     parts = [
         f"; --- the provider: calls to the hotline's numbers come from {', '.join(trunk.sources)} alone\n",
         section(
@@ -103,7 +103,7 @@ def render_trunk(dialplan: Dialplan, settings: Settings, secrets: Secrets) -> li
                     ("transport", "transport-udp"),
                     ("outbound_auth", CARRIER_AUTH),
                     ("server_uri", server),
-                    ("client_uri", f"sip:{trunk.username}@{trunk.provider}:{trunk.port}"),
+                    ("client_uri", f"sip:{trunk.username}@{trunk.host}:{trunk.port}"),
                     ("contact_user", trunk.username),
                     ("expiration", "600"),
                     ("retry_interval", "30"),

@@ -74,6 +74,16 @@ def test_a_registering_provider_gets_its_account_its_registration_and_only_its_a
     assert "line" not in registration
 
 
+def test_a_provider_at_an_ipv6_address_is_written_in_brackets_in_its_uris(
+    tiny: Dialplan, settings: Settings
+) -> None:
+    trunk = replace(PROVIDER, provider="2001:db8::5", allow_from=())
+    text = render_pjsip(replace(tiny, trunk=trunk), settings, replace(SECRETS, trunk="pw-of-the-account"))
+    assert "contact = sip:[2001:db8::5]:5080\n" in section_of(text, "carrier-out", "aor")
+    assert "client_uri = sip:74951234567@[2001:db8::5]:5080\n" in text
+    assert "match = 2001:db8::5\n" in section_of(text, "carrier-identify", "identify")
+
+
 def test_an_account_without_its_password_is_refused_with_what_to_run(
     tiny: Dialplan, settings: Settings
 ) -> None:
