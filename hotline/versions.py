@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import WatchError
 
 from hotline import constants as c
 from hotline.dialplan import dialplan_files, load_dialplan
@@ -156,7 +157,12 @@ class VersionStore:
             pipe.hset(c.KEY_DP_VERSION.format(n=number), mapping=fields(version.to_hash()))
             pipe.zadd(c.KEY_DP_VERSIONS, {str(number): number})
             pipe.set(c.KEY_DP_CURRENT, str(number))
-            await pipe.execute()
+            try:
+                await pipe.execute()
+            except WatchError as exc:  # another version became current after the check above
+                raise VersionError(
+                    "another version was applied at the same moment: run the command again"
+                ) from exc
         await self._forget_old()
         return version
 

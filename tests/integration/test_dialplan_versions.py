@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from hotline import constants as c
 from hotline.versions import VersionError, VersionStore, load_files, restore, snapshot
@@ -36,6 +37,31 @@ async def test_a_change_made_from_an_outdated_version_is_refused(redis: Redis) -
     with pytest.raises(VersionError, match="run the command again"):
         await versions.record({"a.yaml": "3"}, ["y"], source="reload", by="c", expect=first.number)
     assert (await versions.current()).files == {"a.yaml": "2"}  # type: ignore[union-attr]
+
+
+async def test_a_version_made_between_reading_current_and_storing_is_a_version_error(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two `hotline serve` started together both record the admins' files. When the other one stores
+    its version after this one read the current version and before it stored its own, this one gets
+    VersionError, which makes an engine look again; Redis's own WatchError ended the engine (seen in a
+    CI run: `hotline serve` exited with 1)."""
+    versions, other = store(redis), store(redis)
+    plain_get = Pipeline.get
+    raced = False
+
+    async def get_then_another_engine_records(self: Pipeline, name: str) -> object:
+        nonlocal raced
+        value = await plain_get(self, name)  # type: ignore[misc]
+        if not raced:
+            raced = True
+            await other.record({"a.yaml": "1"}, ["start"], source="start", by="engine-2", expect=None)
+        return value
+
+    monkeypatch.setattr(Pipeline, "get", get_then_another_engine_records)
+    with pytest.raises(VersionError, match="run the command again"):
+        await versions.record({"a.yaml": "1"}, ["start"], source="start", by="engine-1", expect=None)
+    assert (await versions.current()).by == "engine-2"  # type: ignore[union-attr]
 
 
 async def test_previous_and_history_go_back_in_order_and_old_versions_are_forgotten(redis: Redis) -> None:
